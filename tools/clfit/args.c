@@ -1,0 +1,166 @@
+/* Value parsing shared by the clfit subcommands. */
+#include "args.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int usage_error(const char *flag, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "clfit: %s: ", flag);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'clfit --help' for usage.\n");
+    return EXIT_USAGE;
+}
+
+bool parse_int(const char *flag, const char *text, long min, long max, long *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(text, &end, 10);
+    if (errno || end == text || *end) {
+        usage_error(flag, "'%s' is not a whole number", text);
+        return false;
+    }
+    if (v < min || v > max) {
+        usage_error(flag, "%ld is out of range; use %ld to %ld", v, min, max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool parse_u64(const char *flag, const char *text, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-') {
+        usage_error(flag, "'%s' is not a non-negative whole number", text);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool parse_float(const char *flag, const char *text, double min, double max, double *out)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(text, &end);
+    if (errno || end == text || *end || !isfinite(v)) {
+        usage_error(flag, "'%s' is not a number", text);
+        return false;
+    }
+    if (v < min || v > max) {
+        usage_error(flag, "%g is out of range; use %g to %g", v, min, max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool parse_image_size(const char *flag, const char *text, int *h, int *w)
+{
+    char buf[64], *x;
+    long hv, wv;
+
+    if (strlen(text) >= sizeof buf) {
+        usage_error(flag, "'%s' is not N or HxW", text);
+        return false;
+    }
+    strcpy(buf, text);
+    x = strchr(buf, 'x');
+    if (x)
+        *x = '\0';
+    if (!parse_int(flag, buf, 1, 8192, &hv) || !parse_int(flag, x ? x + 1 : buf, 1, 8192, &wv))
+        return false;
+    *h = (int)hv;
+    *w = (int)wv;
+    return true;
+}
+
+bool parse_split(const char *flag, const char *text, double *fr, int *k)
+{
+    char buf[128], *tok, *save = NULL;
+    double sum = 0.0;
+
+    if (strlen(text) >= sizeof buf) {
+        usage_error(flag, "'%s' is too long", text);
+        return false;
+    }
+    strcpy(buf, text);
+    *k = 0;
+    for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (*k == 3) {
+            usage_error(flag, "'%s' has more than 3 fractions (train,val,test)", text);
+            return false;
+        }
+        if (!parse_float(flag, tok, 0.0, 1.0, &fr[*k]))
+            return false;
+        sum += fr[(*k)++];
+    }
+    if (*k == 0 || fabs(sum - 1.0) > 1e-6) {
+        usage_error(flag, "fractions '%s' must sum to 1, like 0.7,0.2,0.1", text);
+        return false;
+    }
+    return true;
+}
+
+bool parse_choice(const char *flag, const char *text, const char *const *choices, int *out)
+{
+    char list[256] = "";
+
+    for (int i = 0; choices[i]; i++) {
+        if (strcmp(text, choices[i]) == 0) {
+            *out = i;
+            return true;
+        }
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                 choices[i]);
+    }
+    usage_error(flag, "'%s' is not one of: %s", text, list);
+    return false;
+}
+
+const char *option_name(const struct option *opts, int val)
+{
+    static char name[64];
+
+    for (int i = 0; opts[i].name; i++)
+        if (opts[i].val == val) {
+            snprintf(name, sizeof name, "--%s", opts[i].name);
+            return name;
+        }
+    return "option";
+}
+
+int next_option(int argc, char **argv, const struct option *opts)
+{
+    int c;
+
+    opterr = 0;
+    c = getopt_long(argc, argv, ":", opts, NULL);
+    if (c == ':') {
+        usage_error(option_name(opts, optopt), "needs a value");
+        return '?';
+    }
+    if (c == '?') {
+        usage_error(argv[optind - 1], "unknown option");
+        return '?';
+    }
+    return c;
+}

@@ -1,0 +1,36 @@
+/* Command-line value parsing for the clfit tool: every malformed or
+ * out-of-range value is a usage error that names the flag. */
+#ifndef CLFIT_TOOL_ARGS_H
+#define CLFIT_TOOL_ARGS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
+
+/* Prints "clfit: <flag>: <message>" and a hint to stderr; returns EXIT_USAGE. */
+int usage_error(const char *flag, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Each returns true on success; otherwise it has already printed a usage
+ * error naming `flag`. */
+bool parse_int(const char *flag, const char *text, long min, long max, long *out);
+bool parse_u64(const char *flag, const char *text, uint64_t *out);
+bool parse_float(const char *flag, const char *text, double min, double max, double *out);
+/* "N" (N x N) or "HxW" */
+bool parse_image_size(const char *flag, const char *text, int *h, int *w);
+/* "a,b,c": 1 to 3 fractions in [0, 1] summing to 1 */
+bool parse_split(const char *flag, const char *text, double *fr, int *k);
+/* One of the NULL-terminated `choices`; *out is its index. */
+bool parse_choice(const char *flag, const char *text, const char *const *choices, int *out);
+
+/* Runs getopt_long over argv and reports a missing value or an unknown
+ * flag as a usage error. Returns the option's val, -1 at the end, or '?'
+ * after such an error. */
+int next_option(int argc, char **argv, const struct option *opts);
+
+/* The "--name" of the option whose val is `val`. */
+const char *option_name(const struct option *opts, int val);
+
+#endif

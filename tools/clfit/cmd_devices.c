@@ -1,0 +1,57 @@
+/* clfit devices: one line per OpenCL device, plus the cpu backend. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "clfit/device.h"
+#include "clfit/log.h"
+
+#include "args.h"
+#include "commands.h"
+
+static void print_mib(const char *label, uint64_t bytes)
+{
+    printf("  %s %llu MiB", label, (unsigned long long)(bytes >> 20));
+}
+
+int cmd_devices(int argc, char **argv)
+{
+    clf_device_desc *devs = NULL;
+    size_t n = 0;
+    clf_status st;
+
+    (void)argv;
+    if (argc > 1)
+        return usage_error("devices", "takes no arguments");
+    st = clf_devices_list(&devs, &n);
+    printf("cpu        plain C reference backend (--device cpu)\n");
+    if (st != CLF_OK)
+        return st == CLF_ERR_NO_PLATFORM ? 0 : 1;
+
+    for (size_t i = 0; i < n; i++) {
+        const clf_device_desc *d = &devs[i];
+
+        printf("opencl:%d:%d %s [%s] platform \"%s\"\n", d->platform, d->device, d->name,
+               d->type, d->platform_name);
+        print_mib("global memory", d->global_mem);
+        print_mib(", max allocation", d->max_alloc);
+        printf(", %u compute units, %s, driver %s\n", d->compute_units, d->opencl_c,
+               d->driver);
+    }
+    free(devs);
+    return 0;
+}
+
+clf_backend *open_device(const char *spec)
+{
+    clf_backend *be = NULL;
+    const clf_device_desc *d;
+
+    if (clf_backend_open(spec, &be) != CLF_OK)
+        return NULL;
+    d = clf_backend_device(be);
+    if (d->platform < 0)
+        printf("Device: cpu (%s)\n", d->name);
+    else
+        printf("Device: opencl:%d:%d %s [%s]\n", d->platform, d->device, d->name, d->type);
+    return be;
+}

@@ -1,0 +1,337 @@
+/* clfit train DATA_DIR: load, split, build, compile, fit, test. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clfit/data.h"
+#include "clfit/device.h"
+#include "clfit/fit.h"
+#include "clfit/log.h"
+#include "clfit/model.h"
+
+#include "args.h"
+#include "commands.h"
+#include "progress.h"
+
+typedef struct train_opts {
+    const char *data_dir, *device, *model;
+    int height, width, epochs, batch, threads;
+    clf_preprocess pre;
+    clf_optimizer_kind opt_kind;
+    double lr;
+    bool lr_set, verbose;
+    uint64_t seed;
+    double split[3];
+    int n_split;
+    clf_bad_image_policy bad;
+} train_opts;
+
+enum {
+    OPT_DEVICE = 256, OPT_MODEL, OPT_PREPROCESS, OPT_IMAGE_SIZE, OPT_EPOCHS, OPT_BATCH,
+    OPT_OPTIMIZER, OPT_LR, OPT_SEED, OPT_SPLIT, OPT_BAD_IMAGE, OPT_THREADS, OPT_VERBOSE
+};
+
+static const struct option train_options[] = {
+    {"device", required_argument, NULL, OPT_DEVICE},
+    {"model", required_argument, NULL, OPT_MODEL},
+    {"preprocess", required_argument, NULL, OPT_PREPROCESS},
+    {"image-size", required_argument, NULL, OPT_IMAGE_SIZE},
+    {"epochs", required_argument, NULL, OPT_EPOCHS},
+    {"batch-size", required_argument, NULL, OPT_BATCH},
+    {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
+    {"learning-rate", required_argument, NULL, OPT_LR},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"split", required_argument, NULL, OPT_SPLIT},
+    {"on-bad-image", required_argument, NULL, OPT_BAD_IMAGE},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {NULL, 0, NULL, 0},
+};
+
+static const char *const preprocess_names[] = {"unit", "symmetric", "none", NULL};
+static const char *const optimizer_names[] = {"adam", "sgd", NULL};
+static const char *const bad_image_names[] = {"skip", "fail", NULL};
+
+static void defaults(train_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->model = "linear";
+    o->height = o->width = 224;
+    o->epochs = 5;
+    o->batch = 12;
+    o->pre = CLF_PREPROCESS_UNIT;
+    o->opt_kind = CLF_OPT_ADAM;
+    o->seed = 20;
+    o->split[0] = 0.7, o->split[1] = 0.2, o->split[2] = 0.1;
+    o->n_split = 3;
+    o->bad = CLF_BAD_IMAGE_SKIP;
+}
+
+/* "linear" or "mlp:N" */
+static bool valid_model_spec(const char *spec)
+{
+    long units;
+
+    if (!strcmp(spec, "linear"))
+        return true;
+    if (!strncmp(spec, "mlp:", 4))
+        return parse_int("--model", spec + 4, 1, 1 << 16, &units);
+    usage_error("--model", "'%s' is not linear or mlp:N", spec);
+    return false;
+}
+
+/* One option's value into *o; false after a usage error. */
+static bool set_option(train_opts *o, int c, const char *v)
+{
+    long n;
+    int choice;
+
+    switch (c) {
+    case OPT_DEVICE: o->device = v; return true;
+    case OPT_MODEL: o->model = v; return valid_model_spec(v);
+    case OPT_PREPROCESS:
+        if (!parse_choice("--preprocess", v, preprocess_names, &choice))
+            return false;
+        o->pre = (clf_preprocess)choice;
+        return true;
+    case OPT_IMAGE_SIZE: return parse_image_size("--image-size", v, &o->height, &o->width);
+    case OPT_EPOCHS:
+        if (!parse_int("--epochs", v, 1, 1000000, &n))
+            return false;
+        o->epochs = (int)n;
+        return true;
+    case OPT_BATCH:
+        if (!parse_int("--batch-size", v, 1, 65536, &n))
+            return false;
+        o->batch = (int)n;
+        return true;
+    case OPT_OPTIMIZER:
+        if (!parse_choice("--optimizer", v, optimizer_names, &choice))
+            return false;
+        o->opt_kind = choice == 0 ? CLF_OPT_ADAM : CLF_OPT_SGD;
+        return true;
+    case OPT_LR:
+        o->lr_set = true;
+        return parse_float("--learning-rate", v, 1e-12, 1e3, &o->lr);
+    case OPT_SEED: return parse_u64("--seed", v, &o->seed);
+    case OPT_SPLIT: return parse_split("--split", v, o->split, &o->n_split);
+    case OPT_BAD_IMAGE:
+        if (!parse_choice("--on-bad-image", v, bad_image_names, &choice))
+            return false;
+        o->bad = (clf_bad_image_policy)choice;
+        return true;
+    case OPT_THREADS:
+        if (!parse_int("--threads", v, 1, 1024, &n))
+            return false;
+        o->threads = (int)n;
+        return true;
+    case OPT_VERBOSE: o->verbose = true; return true;
+    default: return false;
+    }
+}
+
+static int parse_train(int argc, char **argv, train_opts *o)
+{
+    int c;
+
+    defaults(o);
+    optind = 1;
+    while ((c = next_option(argc, argv, train_options)) != -1)
+        if (c == '?' || !set_option(o, c, optarg))
+            return EXIT_USAGE;
+    if (optind != argc - 1)
+        return usage_error("train", optind >= argc ? "needs DATA_DIR, a folder of class "
+                                                     "subfolders"
+                                                   : "takes one DATA_DIR, got more");
+    o->data_dir = argv[optind];
+    return 0;
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+    signal(SIGINT, SIG_DFL); /* a second Ctrl-C ends the process at once */
+}
+
+/* Everything a run holds, released in one place. */
+typedef struct train_run {
+    clf_backend *be;
+    clf_dataset *ds;
+    clf_model *model;
+    clf_loader *train, *val, *test;
+    size_t *perm;
+    progress bar;
+} train_run;
+
+static void release(train_run *r)
+{
+    clf_loader_free(r->train);
+    clf_loader_free(r->val);
+    clf_loader_free(r->test);
+    clf_model_free(r->model);
+    clf_dataset_free(r->ds);
+    clf_backend_close(r->be);
+    free(r->perm);
+}
+
+static clf_status load_data(const train_opts *o, train_run *r)
+{
+    clf_data_opts d;
+    clf_status st;
+
+    clf_data_opts_default(&d);
+    d.height = o->height;
+    d.width = o->width;
+    d.on_bad_image = o->bad;
+    d.threads = o->threads;
+    st = clf_dataset_load(o->data_dir, &d, &r->ds);
+    if (st != CLF_OK)
+        return st;
+    printf("Found %zu images belonging to %d classes", clf_dataset_size(r->ds),
+           clf_dataset_classes(r->ds));
+    if (clf_dataset_skipped(r->ds))
+        printf(" (%zu unusable files skipped)", clf_dataset_skipped(r->ds));
+    printf(".\n");
+    return CLF_OK;
+}
+
+/* Splits the dataset and makes one loader per non-empty subset. */
+static clf_status make_loaders(const train_opts *o, train_run *r)
+{
+    size_t n = clf_dataset_size(r->ds), sizes[3] = {0}, off = 0;
+    clf_loader **slots[3] = {&r->train, &r->val, &r->test};
+    clf_status st;
+
+    r->perm = malloc(n * sizeof *r->perm);
+    if (!r->perm)
+        return CLF_ERR_NOMEM;
+    st = clf_split(n, o->split, o->n_split, o->seed, r->perm, sizes);
+    if (st != CLF_OK)
+        return st;
+    printf("Split (seed %llu): %zu train, %zu validation, %zu test.\n",
+           (unsigned long long)o->seed, sizes[0], sizes[1], sizes[2]);
+
+    for (int s = 0; s < o->n_split && st == CLF_OK; s++) {
+        if (sizes[s])
+            st = clf_loader_create(r->ds, r->perm + off, sizes[s], o->batch, s == 0,
+                                   o->seed, slots[s]);
+        off += sizes[s];
+    }
+    return st;
+}
+
+static clf_status build_model(const train_opts *o, train_run *r)
+{
+    clf_optimizer opt;
+    char *summary = NULL;
+    clf_status st;
+
+    st = clf_model_create(o->model, o->height, o->width, clf_dataset_classes(r->ds), o->seed,
+                          &r->model);
+    if (st == CLF_OK)
+        st = clf_model_summary(r->model, &summary);
+    if (st != CLF_OK)
+        return st;
+    fputs(summary, stdout);
+    free(summary);
+
+    clf_optimizer_default(&opt, o->opt_kind);
+    if (o->lr_set)
+        opt.learning_rate = (float)o->lr;
+    return clf_model_compile(r->model, r->be, &opt, o->pre, o->batch);
+}
+
+static void metrics_text(char *buf, size_t size, const clf_metrics *mt, const char *prefix)
+{
+    snprintf(buf, size, "%sloss: %.4f - %saccuracy: %.4f", prefix, clf_metrics_loss(mt),
+             prefix, clf_metrics_accuracy(mt));
+}
+
+static void on_step(void *user, int epoch, size_t step, size_t steps,
+                    const clf_metrics *running, double seconds)
+{
+    train_run *r = user;
+    char text[128];
+
+    (void)epoch;
+    (void)steps;
+    metrics_text(text, sizeof text, running, "");
+    progress_update(&r->bar, step, seconds, text);
+}
+
+static clf_status on_epoch_end(void *user, const clf_epoch_logs *lg)
+{
+    train_run *r = user;
+    char text[256];
+    int len;
+
+    len = snprintf(text, sizeof text, "loss: %.4f - accuracy: %.4f", lg->loss, lg->accuracy);
+    if (lg->has_val)
+        snprintf(text + len, sizeof text - (size_t)len,
+                 " - val_loss: %.4f - val_accuracy: %.4f", lg->val_loss, lg->val_accuracy);
+    progress_finish(&r->bar, lg->steps, lg->seconds, text);
+    return CLF_OK;
+}
+
+static clf_status train_and_test(const train_opts *o, train_run *r)
+{
+    clf_fit_position pos = {0};
+    clf_fit_callbacks cb = {.user = r, .on_step = on_step, .on_epoch_end = on_epoch_end,
+                            .stop = &interrupted};
+    clf_status st = CLF_OK;
+    clf_metrics test;
+    char text[128];
+
+    while (st == CLF_OK && pos.epoch < o->epochs) {
+        printf("Epoch %d/%d\n", pos.epoch + 1, o->epochs);
+        progress_start(&r->bar, clf_loader_batches(r->train));
+        st = clf_fit(r->model, r->train, r->val, pos.epoch + 1, &pos, &cb);
+    }
+    if (st != CLF_OK || !r->test)
+        return st;
+
+    st = clf_evaluate(r->model, r->test, &test);
+    if (st == CLF_OK) {
+        metrics_text(text, sizeof text, &test, "test_");
+        printf("%s\n", text);
+    }
+    return st;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    train_opts o;
+    train_run r = {0};
+    clf_status st;
+    int rc = parse_train(argc, argv, &o);
+
+    if (rc)
+        return rc;
+    if (o.verbose)
+        clf_log_set_level(CLF_LOG_DEBUG);
+    r.be = open_device(o.device);
+    if (!r.be)
+        return 1;
+    signal(SIGINT, on_sigint);
+
+    st = load_data(&o, &r);
+    if (st == CLF_OK)
+        st = make_loaders(&o, &r);
+    if (st == CLF_OK)
+        st = build_model(&o, &r);
+    if (st == CLF_OK)
+        st = train_and_test(&o, &r);
+    release(&r);
+
+    if (st == CLF_ERR_INTERRUPTED) {
+        fprintf(stderr, "clfit: interrupted\n");
+        return EXIT_INTERRUPTED;
+    }
+    if (st != CLF_OK)
+        fprintf(stderr, "clfit: train failed: %s\n", clf_status_message(st));
+    return st == CLF_OK ? 0 : 1;
+}

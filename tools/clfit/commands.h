@@ -1,0 +1,12 @@
+/* The clfit subcommands; each returns the process exit code. */
+#ifndef CLFIT_TOOL_COMMANDS_H
+#define CLFIT_TOOL_COMMANDS_H
+
+int cmd_devices(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+
+/* Opens the backend for --device (NULL: CLFIT_DEVICE or the default) and
+ * prints which device runs; NULL after printing why not. */
+struct clf_backend *open_device(const char *spec);
+
+#endif

@@ -1,0 +1,48 @@
+/* clfit: train image classifiers on any OpenCL device.
+ * Parses the subcommand and hands over; all work happens in the library. */
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+
+static const char usage_text[] =
+    "usage: clfit COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  devices                 list every OpenCL platform and device\n"
+    "  train DATA_DIR          train on a folder of class subfolders, then test\n"
+    "\n"
+    "train options:\n"
+    "  --device SPEC           cpu | opencl | opencl:P:D | part of a device name\n"
+    "                          (default: $CLFIT_DEVICE, else opencl, else cpu)\n"
+    "  --model SPEC            linear (default) | mlp:N\n"
+    "  --preprocess MODE       unit: [0,1] (default) | symmetric: [-1,1] | none: 0..255\n"
+    "  --image-size N|HxW      resize target (default 224)\n"
+    "  --epochs N              default 5\n"
+    "  --batch-size N          default 12\n"
+    "  --optimizer NAME        adam (default) | sgd\n"
+    "  --learning-rate F       default 0.001 for adam, 0.01 for sgd\n"
+    "  --seed N                split, shuffle and initialisation seed (default 20)\n"
+    "  --split TRAIN,VAL,TEST  fractions (default 0.7,0.2,0.1)\n"
+    "  --on-bad-image POLICY   skip (default: warn and go on) | fail\n"
+    "  --threads N             image decoding threads (default: all cores)\n"
+    "  --verbose               more messages on stderr\n"
+    "\n"
+    "exit codes: 0 success, 1 runtime failure, 2 usage error, 130 interrupted\n";
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : NULL;
+
+    if (!cmd || !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(usage_text, cmd ? stdout : stderr);
+        return cmd ? 0 : EXIT_USAGE;
+    }
+    if (!strcmp(cmd, "devices"))
+        return cmd_devices(argc - 1, argv + 1);
+    if (!strcmp(cmd, "train"))
+        return cmd_train(argc - 1, argv + 1);
+    fprintf(stderr, "clfit: unknown command '%s'\n\n%s", cmd, usage_text);
+    return EXIT_USAGE;
+}
