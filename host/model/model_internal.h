@@ -162,6 +162,9 @@ clf_status clf_model_loss(clf_model *m, int n, bool grad);
 /* Gradients of every trainable tensor (and of the input when asked). */
 clf_status clf_model_backward(clf_model *m, int n);
 
+/* Inference forward and the softmax of the logits: n x classes floats. */
+clf_status clf_model_probs(clf_model *m, int n, float *probs);
+
 /* One optimizer update of every trainable tensor; step += 1. */
 clf_status clf_model_update(clf_model *m);
 

@@ -184,15 +184,23 @@ clf_status clf_model_test_batch(clf_model *m, const uint8_t *images, const int32
     return CLF_OK;
 }
 
-clf_status clf_model_predict_batch(clf_model *m, const uint8_t *images, int n, float *probs)
+clf_status clf_model_probs(clf_model *m, int n, float *probs)
 {
-    clf_layer *lg;
+    clf_layer *lg = &m->layers[m->logits];
 
-    TRY(batch_in(m, images, NULL, n));
-    lg = &m->layers[m->logits];
     TRY(clf_model_forward(m, n, false));
     TRY(OPS->softmax(m->be, n, m->classes, lg->out.buf, lg->out.off, m->probs, 0));
     return OPS->read(m->be, m->probs, 0, probs, (size_t)n * m->classes * sizeof *probs);
+}
+
+clf_status clf_model_predict_batch(clf_model *m, const uint8_t *images, int n, float *probs)
+{
+    if (!probs) {
+        CLF_LOG_ERROR("model: no array given for the probabilities");
+        return CLF_ERR_ARG;
+    }
+    TRY(batch_in(m, images, NULL, n));
+    return clf_model_probs(m, n, probs);
 }
 
 /* The device keeps float sums of one stretch of steps; each read folds
