@@ -14,9 +14,11 @@
  * error seen is 7% of that). A wrong gradient
  * is off by its own size (a missing 1/n is a factor 3 here, a transposed
  * weight gives unrelated values), far outside that. Relu kinks are kept
- * away from every perturbation: weights are small and biases large, so
- * each pre-activation stays at least 0.7 from 0 (and from 6) while a step
- * of eps moves it by at most 0.06 (each net's comment has the bounds).
+ * away from every perturbation: every relu reads x W + b straight from the
+ * input (|x| <= 1), weights are small and biases large, so each
+ * pre-activation stays at least 0.5 from 0 (and from 6), while a step of
+ * eps in x, W or b moves it by at most 0.01 (each net's comment has the
+ * bounds).
  */
 #include <math.h>
 #include <setjmp.h>
