@@ -168,6 +168,9 @@ clf_status clf_model_probs(clf_model *m, int n, float *probs);
 /* One optimizer update of every trainable tensor; step += 1. */
 clf_status clf_model_update(clf_model *m);
 
+/* n rows of a live layer's output after a forward (tests; features). */
+clf_status clf_model_read_output(clf_model *m, int layer, int n, float *dst);
+
 /* Tests: gradients in and out. */
 clf_status clf_model_read_grad(clf_model *m, size_t tensor, float *dst, size_t count);
 clf_status clf_model_write_grad(clf_model *m, size_t tensor, const float *src, size_t count);

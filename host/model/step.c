@@ -131,6 +131,20 @@ clf_status clf_model_update(clf_model *m)
     return CLF_OK;
 }
 
+clf_status clf_model_read_output(clf_model *m, int layer, int n, float *dst)
+{
+    clf_layer *l;
+
+    if (!m->ready || layer < 0 || layer >= m->desc.n_layers || !m->layers[layer].live ||
+        n < 1 || n > m->max_batch) {
+        CLF_LOG_ERROR("model: cannot read %d rows of layer %d", n, layer);
+        return CLF_ERR_ARG;
+    }
+    l = &m->layers[layer];
+    return OPS->read(m->be, l->out.buf, l->out.off * sizeof(float), dst,
+                     (size_t)n * l->size * sizeof(float));
+}
+
 clf_status clf_model_read_input_grad(clf_model *m, int n, float *dst)
 {
     clf_layer *in = &m->layers[0];
