@@ -48,12 +48,14 @@ clf_status clf_param_add(clf_model *m, int index, const char *what, int rank,
  * depend on the layers before it. */
 void clf_param_glorot(const clf_model *m, clf_param *p, int fan_in, int fan_out)
 {
-    double limit = sqrt(6.0 / ((double)fan_in + (double)fan_out));
+    float limit = (float)sqrt(6.0 / ((double)fan_in + (double)fan_out));
     clf_rng r;
 
+    /* 2u - 1 is exact in float and at most 1, so |w| <= limit holds
+     * after rounding too */
     clf_rng_seed(&r, m->seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(p->layer + 1)));
     for (size_t i = 0; i < p->count; i++)
-        p->host[i] = (float)((2.0 * clf_rng_uniform(&r) - 1.0) * limit);
+        p->host[i] = (2.0f * clf_rng_uniform(&r) - 1.0f) * limit;
 }
 
 void clf_params_free(clf_model *m)
