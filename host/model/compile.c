@@ -51,9 +51,9 @@ clf_status clf_model_new_buf(clf_model *m, size_t count, size_t elem, const char
 }
 
 /* Gradients flow into a layer's output when a trainable tensor lies at or
- * before it. Such an output must have one consumer: summing gradients
- * from several (a residual branch inside the trained part) is not
- * implemented. */
+ * before it. Such a layer needs a backward, and its output one consumer:
+ * summing gradients from several (a residual branch inside the trained
+ * part) is not implemented. */
 static clf_status mark_grads(clf_model *m)
 {
     for (int i = 0; i < m->desc.n_layers; i++) {
@@ -67,6 +67,12 @@ static clf_status mark_grads(clf_model *m)
             l->needs_grad |= m->params[l->param0 + k].trainable;
         for (int k = 0; k < d->n_inputs; k++)
             l->needs_grad |= m->layers[d->inputs[k]].needs_grad;
+        if (l->needs_grad && !clf_layer_impl_of(d->kind)->backward) {
+            CLF_LOG_ERROR("model: layer '%s' (%s) runs forward only, and gradients would "
+                          "have to flow through it; freeze it and the layers before it",
+                          d->name, clf_layer_kind_name(d->kind));
+            return CLF_ERR_UNSUPPORTED;
+        }
         if (l->needs_grad && l->fanout > 1) {
             CLF_LOG_ERROR("model: layer '%s' feeds %d layers and gradients must flow back "
                           "through it; training such a branch is not supported yet (freeze "

@@ -8,6 +8,36 @@
 #include "core/alloc.h"
 #include "model/model_internal.h"
 
+/* One layer's name, kind, input count and edges (inputs come earlier). */
+static clf_status check_layer(const clf_graph_desc *g, int i)
+{
+    const clf_layer_desc *l = &g->layers[i];
+    bool is_input = l->kind == CLF_LAYER_INPUT;
+
+    if (!memchr(l->name, 0, sizeof l->name) || !l->name[0]) {
+        CLF_LOG_ERROR("model: layer %d has an empty or unterminated name", i);
+        return CLF_ERR_ARG;
+    }
+    if ((unsigned)l->kind >= CLF_LAYER_KIND_COUNT_ || l->n_inputs < (is_input ? 0 : 1) ||
+        l->n_inputs > (is_input ? 0 : CLF_MAX_INPUTS)) {
+        CLF_LOG_ERROR("model: layer '%s' has kind %d and %d inputs, which is not valid",
+                      l->name, (int)l->kind, l->n_inputs);
+        return CLF_ERR_ARG;
+    }
+    for (int k = 0; k < l->n_inputs; k++)
+        if (l->inputs[k] < 0 || l->inputs[k] >= i) {
+            CLF_LOG_ERROR("model: layer '%s' takes layer index %d as input; inputs must "
+                          "come earlier (0..%d)", l->name, l->inputs[k], i - 1);
+            return CLF_ERR_ARG;
+        }
+    for (int j = 0; j < i; j++)
+        if (strcmp(g->layers[j].name, l->name) == 0) {
+            CLF_LOG_ERROR("model: two layers are named '%s'", l->name);
+            return CLF_ERR_ARG;
+        }
+    return CLF_OK;
+}
+
 /* Structure only: counts, names, edges. Layer attributes are checked by
  * each kind's build. */
 static clf_status check_structure(const clf_graph_desc *g)
@@ -28,30 +58,10 @@ static clf_status check_structure(const clf_graph_desc *g)
         return CLF_ERR_ARG;
     }
     for (int i = 0; i < g->n_layers; i++) {
-        const clf_layer_desc *l = &g->layers[i];
-        bool is_input = l->kind == CLF_LAYER_INPUT;
+        clf_status st = check_layer(g, i);
 
-        if (!memchr(l->name, 0, sizeof l->name) || !l->name[0]) {
-            CLF_LOG_ERROR("model: layer %d has an empty or unterminated name", i);
-            return CLF_ERR_ARG;
-        }
-        if ((unsigned)l->kind >= CLF_LAYER_KIND_COUNT_ || l->n_inputs < (is_input ? 0 : 1) ||
-            l->n_inputs > (is_input ? 0 : CLF_MAX_INPUTS)) {
-            CLF_LOG_ERROR("model: layer '%s' has kind %d and %d inputs, which is not valid",
-                          l->name, (int)l->kind, l->n_inputs);
-            return CLF_ERR_ARG;
-        }
-        for (int k = 0; k < l->n_inputs; k++)
-            if (l->inputs[k] < 0 || l->inputs[k] >= i) {
-                CLF_LOG_ERROR("model: layer '%s' takes layer index %d as input; inputs "
-                              "must come earlier (0..%d)", l->name, l->inputs[k], i - 1);
-                return CLF_ERR_ARG;
-            }
-        for (int j = 0; j < i; j++)
-            if (strcmp(g->layers[j].name, l->name) == 0) {
-                CLF_LOG_ERROR("model: two layers are named '%s'", l->name);
-                return CLF_ERR_ARG;
-            }
+        if (st != CLF_OK)
+            return st;
     }
     return CLF_OK;
 }

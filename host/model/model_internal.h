@@ -121,7 +121,8 @@ typedef struct clf_layer_impl {
     /* checks the desc, sets l->shape, size, act, alias; adds parameters */
     clf_status (*build)(clf_model *m, int index);
     clf_status (*forward)(clf_model *m, int index, int n, bool training);
-    /* from l->grad into the inputs' grads and the parameters' g */
+    /* from l->grad into the inputs' grads and the parameters' g; NULL for
+     * kinds that run forward only (compile refuses to train through them) */
     clf_status (*backward)(clf_model *m, int index, int n);
 } clf_layer_impl;
 

@@ -174,20 +174,10 @@ static void put_totals(strbuf *b, const clf_model *m, int width)
     put_line(b, '_', width);
 }
 
-clf_status clf_model_summary(const clf_model *m, char **text)
+/* Rows of every live layer (the input only in functional style) and
+ * column widths that fit them, at least Keras's. */
+static void fill_rows(const clf_model *m, bool functional, row *rows, int *w)
 {
-    static const char *const head[4] = {"Layer (type)", "Output Shape", "Param #",
-                                        "Connected to"};
-    bool functional = !is_chain(m);
-    int cols = functional ? 4 : 3, w[4] = {29, 26, 10, 30}, width = 0, first = 1;
-    strbuf b = {0};
-    row *rows = calloc((size_t)m->desc.n_layers, sizeof *rows);
-
-    *text = NULL;
-    if (!rows) {
-        CLF_LOG_ERROR("model summary: out of memory");
-        return CLF_ERR_NOMEM;
-    }
     for (int i = functional ? 0 : 1; i < m->desc.n_layers; i++) {
         if (!m->layers[i].live)
             continue;
@@ -196,23 +186,48 @@ clf_status clf_model_summary(const clf_model *m, char **text)
         w[1] = max_int(w[1], (int)strlen(rows[i].shape) + 2);
         w[2] = max_int(w[2], (int)strlen(rows[i].params) + 2);
     }
-    for (int c = 0; c < cols; c++)
-        width += w[c];
+}
 
-    put(&b, "Model: \"%s\"\n", m->desc.name[0] ? m->desc.name : "model");
-    put_line(&b, '_', width);
-    put_row(&b, w, cols, head);
-    put_line(&b, '=', width);
+static void put_rows(strbuf *b, const clf_model *m, bool functional, const row *rows,
+                     const int *w, int width)
+{
+    bool first = true;
+
     for (int i = functional ? 0 : 1; i < m->desc.n_layers; i++) {
         const char *f[4] = {rows[i].name, rows[i].shape, rows[i].params, rows[i].links};
 
         if (!m->layers[i].live)
             continue;
         if (!first)
-            put_line(&b, '_', width);
-        first = 0;
-        put_row(&b, w, cols, f);
+            put_line(b, '_', width);
+        first = false;
+        put_row(b, w, functional ? 4 : 3, f);
     }
+}
+
+clf_status clf_model_summary(const clf_model *m, char **text)
+{
+    static const char *const head[4] = {"Layer (type)", "Output Shape", "Param #",
+                                        "Connected to"};
+    bool functional = !is_chain(m);
+    int w[4] = {29, 26, 10, 30}, width = 0;
+    strbuf b = {0};
+    row *rows = calloc((size_t)m->desc.n_layers, sizeof *rows);
+
+    *text = NULL;
+    if (!rows) {
+        CLF_LOG_ERROR("model summary: out of memory");
+        return CLF_ERR_NOMEM;
+    }
+    fill_rows(m, functional, rows, w);
+    for (int c = 0; c < (functional ? 4 : 3); c++)
+        width += w[c];
+
+    put(&b, "Model: \"%s\"\n", m->desc.name[0] ? m->desc.name : "model");
+    put_line(&b, '_', width);
+    put_row(&b, w, functional ? 4 : 3, head);
+    put_line(&b, '=', width);
+    put_rows(&b, m, functional, rows, w, width);
     put_totals(&b, m, width);
     free(rows);
     if (b.failed || !b.s) {
