@@ -243,6 +243,24 @@ static void test_softmax_activation_output(void **state)
     clf_model_free(m);
 }
 
+static void test_preprocess_names(void **state)
+{
+    clf_preprocess p;
+
+    (void)state;
+    assert_int_equal(clf_preprocess_parse("unit", &p), CLF_OK);
+    assert_int_equal(p, CLF_PREPROCESS_UNIT);
+    assert_int_equal(clf_preprocess_parse("symmetric", &p), CLF_OK);
+    assert_int_equal(p, CLF_PREPROCESS_SYMMETRIC);
+    assert_int_equal(clf_preprocess_parse("none", &p), CLF_OK);
+    assert_int_equal(p, CLF_PREPROCESS_NONE);
+    assert_int_equal(clf_preprocess_parse("Unit", &p), CLF_ERR_ARG);
+    assert_non_null(strstr(last_error, "symmetric ([-1,1])"));
+    assert_int_equal(clf_preprocess_parse(NULL, &p), CLF_ERR_ARG);
+    assert_string_equal(clf_preprocess_name(CLF_PREPROCESS_SYMMETRIC), "symmetric");
+    assert_null(clf_preprocess_name((clf_preprocess)3));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_unsupported),
         cmocka_unit_test(test_unreachable_layers_ignored),
         cmocka_unit_test(test_softmax_activation_output),
+        cmocka_unit_test(test_preprocess_names),
     };
 
     return cmocka_run_group_tests(tests, quiet, loud);
