@@ -9,6 +9,23 @@
  * Tensors are stored in the order of their Keras shape, row-major, batch
  * first: an Input(3, H, W) holds CHW images, a Keras NHWC feature map is
  * HWC, so Flatten is always a reshape and flattens what Keras flattens.
+ *
+ * Where the next pieces plug in:
+ * - A layer kind is a clf_layer_impl (layers.c): build checks the desc,
+ *   sets the shape and adds its Keras tensors (clf_param_add); forward
+ *   and backward run ops. Inference-only kinds (the convolutions of a
+ *   pretrained base) leave backward NULL; compile refuses to send a
+ *   gradient through them. Derived device data such as a BatchNorm folded
+ *   into a convolution belongs to the kind (made at compile from the
+ *   Keras tensors), so saving and loading always see Keras's tensors.
+ * - A frozen prefix is every live layer with needs_grad false. Its
+ *   outputs that feed layers with needs_grad are the features a cache
+ *   would store per image; a step from cached features writes them into
+ *   those layers' out storage (as clf_model_load_floats does for the
+ *   input) and runs forward and backward from there.
+ * - Each live layer now owns B x size floats of output (and of gradient
+ *   when it needs one). A deep inference-only base wants those reused
+ *   (out and grad are buffer + offset so a planner can pack them).
  */
 #ifndef CLFIT_MODEL_INTERNAL_H
 #define CLFIT_MODEL_INTERNAL_H
