@@ -194,8 +194,9 @@ static clf_status dense_backward(clf_model *m, int i, int n)
     clf_tref dy = l->grad;
 
     /* dY *= act'(Y), from the stored output */
-    TRY(OPS->act_backward(m->be, (size_t)n * units, l->act, l->out.buf, l->out.off, dy.buf,
-                          dy.off));
+    if (l->act.kind != CLF_ACT_NONE)
+        TRY(OPS->act_backward(m->be, (size_t)n * units, l->act, l->out.buf, l->out.off,
+                              dy.buf, dy.off));
     if (w->trainable) {
         /* dW = X^T dY (I x U); db = column sums of dY */
         TRY(OPS->gemm(m->be, true, false, in, units, n, 1.0f, x->out.buf, x->out.off, in,
