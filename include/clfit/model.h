@@ -1,0 +1,180 @@
+/* Models: build, compile, train, evaluate, predict, and their weights.
+ *
+ * A model is a graph of Keras-style layers. Built-in specs:
+ *   "linear"  Input(3, H, W) -> Flatten -> Dense(classes, softmax)
+ *   "mlp:N"   Input(3, H, W) -> Flatten -> Dense(N, relu)
+ *                                       -> Dense(classes, softmax)
+ * (Input is channels-first, as a PyTorch ToTensor batch.) Imported Keras
+ * models go through the same path (host/model/model_internal.h,
+ * clf_model_from_desc).
+ *
+ * Life cycle: create -> (write weights) -> compile on a backend -> train /
+ * test / predict batches -> free. compile uploads the weights; from then
+ * on weights, gradients and optimizer state live on the device, and a
+ * step moves only the batch in (uint8 images, int32 labels) and, when
+ * asked, a few floats out. The loss is softmax + sparse categorical
+ * cross-entropy computed together from the logits (DESIGN.md); the
+ * metrics are that loss and accuracy.
+ *
+ * Every function that can fail returns a clf_status and logs why.
+ */
+#ifndef CLFIT_MODEL_H
+#define CLFIT_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clfit/device.h"
+#include "clfit/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* How uint8 pixels become floats (on the device). */
+typedef enum clf_preprocess {
+    CLF_PREPROCESS_UNIT,      /* v / 255: [0, 1], like ToTensor (default) */
+    CLF_PREPROCESS_SYMMETRIC, /* v / 127.5 - 1: [-1, 1] */
+    CLF_PREPROCESS_NONE       /* v: 0..255 */
+} clf_preprocess;
+
+/* "unit", "symmetric", "none"; NULL for a value outside the enum. */
+const char *clf_preprocess_name(clf_preprocess p);
+
+/* Parses one of the names above; CLF_ERR_ARG (after logging the valid
+ * names) for anything else. */
+clf_status clf_preprocess_parse(const char *name, clf_preprocess *out);
+
+typedef enum clf_optimizer_kind { CLF_OPT_ADAM, CLF_OPT_SGD } clf_optimizer_kind;
+
+typedef struct clf_optimizer {
+    clf_optimizer_kind kind;
+    float learning_rate;
+    float beta1, beta2, epsilon; /* adam */
+    float momentum;              /* sgd; 0 keeps no velocity */
+    bool nesterov;               /* sgd */
+} clf_optimizer;
+
+/* Keras's defaults: adam lr 1e-3, beta1 0.9, beta2 0.999, epsilon 1e-7;
+ * sgd lr 0.01, momentum 0, nesterov off. */
+void clf_optimizer_default(clf_optimizer *o, clf_optimizer_kind kind);
+
+typedef struct clf_model clf_model;
+
+/* Builds a built-in model (spec "linear" or "mlp:N") for RGB images of
+ * height x width and `classes` classes. Dense kernels are Glorot-uniform
+ * from `seed` (the same seed gives the same weights), biases zero.
+ * CLF_ERR_ARG on a bad spec or size. *out is NULL on failure. */
+clf_status clf_model_create(const char *spec, int height, int width, int classes,
+                            uint64_t seed, clf_model **out);
+
+/* Frees the model and its device buffers. The backend it was compiled
+ * on must still be open. NULL is fine. */
+void clf_model_free(clf_model *m);
+
+/* A Keras-like summary table (title, one row per layer with output shape
+ * and parameter count, then total / trainable / non-trainable counts).
+ * *text is malloc'd and ends in a newline; the caller frees it. */
+clf_status clf_model_summary(const clf_model *m, char **text);
+
+/* Number of parameters (every tensor, or only trainable ones). */
+size_t clf_model_param_count(const clf_model *m, bool trainable_only);
+
+int clf_model_classes(const clf_model *m);
+
+/* The image size the model takes. false (and 0 x 0) when the model's
+ * input is not an RGB image, (3, H, W) or (H, W, 3). */
+bool clf_model_input_size(const clf_model *m, int *height, int *width);
+
+/* Allocates everything a step needs on `be` (which must outlive the
+ * model), uploads the weights and zeroes the optimizer state. Steps take
+ * 1..max_batch images. A model is compiled once; compiling again is
+ * CLF_ERR_ARG. Fails with the backend's status (e.g. CLF_ERR_DEVICE_MEM)
+ * when a buffer does not fit; the model is then unusable. */
+clf_status clf_model_compile(clf_model *m, clf_backend *be, const clf_optimizer *opt,
+                             clf_preprocess pre, int max_batch);
+
+/* One training step on n images (n x H x W x 3 uint8, HWC) with labels in
+ * [0, classes): forward, loss, backward, one optimizer update. The mean
+ * loss over the n images is minimised, so a short last batch weighs each
+ * image like a full one. The loss and accuracy are added to the metrics.
+ * Labels and n are checked before anything runs: CLF_ERR_ARG names the
+ * offending value and position. */
+clf_status clf_model_train_batch(clf_model *m, const uint8_t *images, const int32_t *labels,
+                                 int n);
+
+/* As train_batch without backward or update (dropout is the identity):
+ * only adds the loss and accuracy to the metrics. */
+clf_status clf_model_test_batch(clf_model *m, const uint8_t *images, const int32_t *labels,
+                                int n);
+
+typedef struct clf_metrics {
+    double loss_sum; /* sum of per-image losses */
+    double correct;  /* images whose first arg-max is the label */
+    size_t count;    /* images seen */
+} clf_metrics;
+
+/* The metrics since the last reset. Reads a few floats from the device
+ * (a synchronisation point); cheap enough to call every step. */
+clf_status clf_model_metrics(clf_model *m, clf_metrics *out);
+
+clf_status clf_model_reset_metrics(clf_model *m);
+
+/* Softmax probabilities of n images: probs is n x classes, row-major. */
+clf_status clf_model_predict_batch(clf_model *m, const uint8_t *images, int n, float *probs);
+
+/* ---- Weights in and out (saving, loading, checkpoints) ----
+ * Parameter tensors are numbered 0..clf_model_tensor_count()-1 in layer
+ * order and named as Keras names them: "dense/kernel", "dense/bias", ...
+ * Values are host float32 arrays in Keras's layout (a Dense kernel is
+ * (inputs, units), row-major). Before compile they are read and written
+ * on the host; after compile, on the device. */
+enum { CLF_TENSOR_RANK_MAX = 4 };
+
+typedef struct clf_tensor_info {
+    const char *name; /* valid while the model lives */
+    int rank;
+    int shape[CLF_TENSOR_RANK_MAX];
+    size_t count; /* product of the shape */
+    bool trainable;
+} clf_tensor_info;
+
+size_t clf_model_tensor_count(const clf_model *m);
+
+/* CLF_ERR_ARG when index is out of range. */
+clf_status clf_model_tensor_info(const clf_model *m, size_t index, clf_tensor_info *out);
+
+/* Index of the tensor called `name`; CLF_ERR_ARG (logged at debug level
+ * only, so that loaders can probe) when there is none. */
+clf_status clf_model_tensor_find(const clf_model *m, const char *name, size_t *index);
+
+/* Copies tensor `index` out to / in from `count` floats; count must equal
+ * the tensor's. write rejects NaN and infinities (CLF_ERR_ARG naming the
+ * tensor and element). */
+clf_status clf_model_tensor_read(clf_model *m, size_t index, float *dst, size_t count);
+clf_status clf_model_tensor_write(clf_model *m, size_t index, const float *src, size_t count);
+
+/* ---- Optimizer state (checkpoints); valid after compile ----
+ * Each trainable tensor has clf_model_opt_slots() state tensors of its
+ * own shape: adam "m" and "v"; sgd with momentum "momentum"; plain sgd
+ * none. Frozen tensors have none (CLF_ERR_ARG). */
+int clf_model_opt_slots(const clf_model *m);
+
+/* "m", "v", "momentum"; NULL for a slot that does not exist. */
+const char *clf_model_opt_slot_name(const clf_model *m, int slot);
+
+clf_status clf_model_opt_read(clf_model *m, size_t tensor, int slot, float *dst,
+                              size_t count);
+clf_status clf_model_opt_write(clf_model *m, size_t tensor, int slot, const float *src,
+                               size_t count);
+
+/* Optimizer updates done so far (Keras's `iterations`). It sets Adam's
+ * bias correction and the dropout masks, so a checkpoint stores it. */
+uint64_t clf_model_step(const clf_model *m);
+void clf_model_set_step(clf_model *m, uint64_t step);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
