@@ -243,3 +243,10 @@ clf_status clf_model_reset_metrics(clf_model *m)
         return CLF_OK;
     return OPS->fill(m->be, m->stats, 0, 2, 0.0f);
 }
+
+clf_status clf_model_set_metrics(clf_model *m, const clf_metrics *mt)
+{
+    TRY(clf_model_reset_metrics(m));
+    m->folded = *mt;
+    return CLF_OK;
+}

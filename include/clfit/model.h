@@ -121,6 +121,9 @@ clf_status clf_model_metrics(clf_model *m, clf_metrics *out);
 
 clf_status clf_model_reset_metrics(clf_model *m);
 
+/* Restarts the accumulators from *mt (a resumed epoch's partial figures). */
+clf_status clf_model_set_metrics(clf_model *m, const clf_metrics *mt);
+
 /* Softmax probabilities of n images: probs is n x classes, row-major. */
 clf_status clf_model_predict_batch(clf_model *m, const uint8_t *images, int n, float *probs);
 

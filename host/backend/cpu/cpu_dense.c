@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "clfit/log.h"
+#include "cpu_fpenv.h"
 
 clf_status clf_cpu_bias_act(clf_backend *be, int rows, int cols, clf_buf *x, size_t xo,
                             clf_buf *bias, size_t bo, clf_act act)
@@ -107,9 +108,9 @@ static int row_argmax(const float *x, int cols)
     return best;
 }
 
-clf_status clf_cpu_softmax_xent(clf_backend *be, int rows, int cols, clf_buf *logits,
-                                size_t lo, clf_buf *labels, size_t lbo, float grad_scale,
-                                clf_buf *grad, size_t go, clf_buf *stats, size_t so)
+static clf_status softmax_xent(int rows, int cols, clf_buf *logits, size_t lo,
+                               clf_buf *labels, size_t lbo, float grad_scale, clf_buf *grad,
+                               size_t go, clf_buf *stats, size_t so)
 {
     size_t n = (size_t)rows * (size_t)cols;
     const float *X = clf_cpu_f32(logits, lo, n, "softmax_xent logits");
@@ -118,7 +119,6 @@ clf_status clf_cpu_softmax_xent(clf_backend *be, int rows, int cols, clf_buf *lo
     float *S = clf_cpu_f32(stats, so, 2, "softmax_xent stats");
     float loss = 0.0f, correct = 0.0f;
 
-    (void)be;
     if (!X || !L || !S || (grad && !G) || cols <= 0)
         return CLF_ERR_ARG;
     for (int r = 0; r < rows; r++) {
@@ -144,4 +144,17 @@ clf_status clf_cpu_softmax_xent(clf_backend *be, int rows, int cols, clf_buf *lo
     S[0] += loss;
     S[1] += correct;
     return CLF_OK;
+}
+
+clf_status clf_cpu_softmax_xent(clf_backend *be, int rows, int cols, clf_buf *logits,
+                                size_t lo, clf_buf *labels, size_t lbo, float grad_scale,
+                                clf_buf *grad, size_t go, clf_buf *stats, size_t so)
+{
+    clf_fpenv env = clf_fpenv_flush_begin();
+    clf_status st = softmax_xent(rows, cols, logits, lo, labels, lbo, grad_scale, grad, go,
+                                 stats, so);
+
+    (void)be;
+    clf_fpenv_flush_end(env);
+    return st;
 }

@@ -6,6 +6,7 @@
 
 #include "clfit/log.h"
 #include "core/alloc.h"
+#include "cpu_fpenv.h"
 
 enum { KB = 256, NB = 512 }; /* panel of op(B): KB x NB floats, 512 KiB */
 
@@ -79,8 +80,8 @@ static void scale_c(float *c, int m, int n, int ldc, float beta)
 
 enum { MB = 64 }; /* rows of op(A) packed at once */
 
-clf_status clf_cpu_sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *A,
-                         int lda, const float *B, int ldb, float beta, float *C, int ldc)
+static clf_status sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *A,
+                        int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
     float *pb, *ra;
 
@@ -115,6 +116,16 @@ clf_status clf_cpu_sgemm(bool ta, bool tb, int m, int n, int k, float alpha, con
     free(pb);
     free(ra);
     return CLF_OK;
+}
+
+clf_status clf_cpu_sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *A,
+                         int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    clf_fpenv env = clf_fpenv_flush_begin();
+    clf_status st = sgemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+
+    clf_fpenv_flush_end(env);
+    return st;
 }
 
 clf_status clf_cpu_gemm(clf_backend *be, bool ta, bool tb, int m, int n, int k, float alpha,

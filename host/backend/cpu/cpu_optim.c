@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "cpu_fpenv.h"
+
 clf_status clf_cpu_adam(clf_backend *be, size_t n, clf_buf *w, size_t wo, clf_buf *g,
                         size_t go, clf_buf *m, size_t mo, clf_buf *v, size_t vo, float lr_t,
                         float b1, float b2, float eps)
@@ -12,9 +14,12 @@ clf_status clf_cpu_adam(clf_backend *be, size_t n, clf_buf *w, size_t wo, clf_bu
     float *M = clf_cpu_f32(m, mo, n, "adam m");
     float *V = clf_cpu_f32(v, vo, n, "adam v");
 
+    clf_fpenv env;
+
     (void)be;
     if (!W || !G || !M || !V)
         return CLF_ERR_ARG;
+    env = clf_fpenv_flush_begin();
     for (size_t i = 0; i < n; i++) {
         float gi = G[i];
 
@@ -22,6 +27,7 @@ clf_status clf_cpu_adam(clf_backend *be, size_t n, clf_buf *w, size_t wo, clf_bu
         V[i] += (gi * gi - V[i]) * (1.0f - b2);
         W[i] -= lr_t * M[i] / (sqrtf(V[i]) + eps);
     }
+    clf_fpenv_flush_end(env);
     return CLF_OK;
 }
 
