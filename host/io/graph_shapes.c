@@ -81,8 +81,8 @@ clf_status clf_graph_input_shape(const clf_graph_desc *g, int h, int w, clf_shap
     do {                                                                       \
         char msg_[512];                                                        \
         snprintf(msg_, sizeof msg_, __VA_ARGS__);                              \
-        CLF_LOG_ERROR("%s (%s): %s", (l)->name, clf_layer_kind_name((l)->kind), \
-                      msg_);                                                   \
+        CLF_LOG_ERROR("layer '%s' (%s): %s", (l)->name,                        \
+                      clf_layer_kind_name((l)->kind), msg_);                   \
         return false;                                                          \
     } while (0)
 

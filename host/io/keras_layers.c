@@ -21,7 +21,16 @@ typedef struct kctx {
     const char *cls;             /* Keras class name */
     const cJSON *cfg;            /* the layer's config object */
     clf_layer_desc *l;
+    clf_status *status;          /* set to CLF_ERR_UNSUPPORTED when a valid
+                                    Keras feature is refused */
 } kctx;
+
+/* Marks the failure as "Keras has it, clfit does not"; returns false. */
+static bool unsupported(const kctx *c)
+{
+    *c->status = CLF_ERR_UNSUPPORTED;
+    return false;
+}
 
 /* Logs "<file>: layer 'x' (Class): field 'f' <message>, got <value>" and
  * returns false. `got` may be NULL when the field is missing. */
@@ -156,7 +165,7 @@ static bool check_data_format(const kctx *c)
         CLF_LOG_ERROR("%s: layer '%s' (%s): data_format channels_first is not supported; "
                       "clfit runs images as NHWC (channels_last) only", c->what,
                       c->l->name, c->cls);
-        return false;
+        return unsupported(c);
     }
     return bad(c, "data_format", v, "must be \"channels_last\"");
 }
@@ -187,7 +196,7 @@ static bool get_activation(const kctx *c, const char *key)
     } else {
         CLF_LOG_ERROR("%s: layer '%s' (%s): activation '%s' is not supported (clfit has "
                       "linear, relu, relu6 and softmax)", c->what, c->l->name, c->cls, name);
-        return false;
+        return unsupported(c);
     }
     return true;
 }
@@ -209,7 +218,7 @@ static bool conv_common(const kctx *c)
     if (groups != 1) {
         CLF_LOG_ERROR("%s: layer '%s' (%s): grouped convolution (groups %d) is not "
                       "supported", c->what, l->name, c->cls, groups);
-        return false;
+        return unsupported(c);
     }
     if ((l->strides[0] > 1 || l->strides[1] > 1) && (l->dilation[0] > 1 || l->dilation[1] > 1))
         return bad(c, "dilation_rate", field(c, "dilation_rate"),
@@ -264,10 +273,10 @@ static bool parse_relu(const kctx *c)
         return false;
     if (slope != 0.0f)
         return bad(c, "negative_slope", field(c, "negative_slope"),
-                   "must be 0 (leaky ReLU is not supported)");
+                   "must be 0 (leaky ReLU is not supported)") || unsupported(c);
     if (threshold != 0.0f)
         return bad(c, "threshold", field(c, "threshold"),
-                   "must be 0 (a thresholded ReLU is not supported)");
+                   "must be 0 (a thresholded ReLU is not supported)") || unsupported(c);
     return true;
 }
 
@@ -328,7 +337,7 @@ static bool parse_global_avg_pool(const kctx *c)
     if (!check_data_format(c) || !get_bool(c, "keepdims", false, &keepdims))
         return false;
     return !keepdims || bad(c, "keepdims", field(c, "keepdims"),
-                            "must be false (keepdims is not supported)");
+                            "must be false (keepdims is not supported)") || unsupported(c);
 }
 
 static bool parse_dense(const kctx *c)
@@ -343,7 +352,7 @@ static bool parse_dropout(const kctx *c)
 
     if (ns)
         return bad(c, "noise_shape", ns, "must be null (a shared dropout mask is not "
-                   "supported)");
+                   "supported)") || unsupported(c);
     return get_float(c, "rate", 0.0, 0.999999, 0.0, &c->l->rate) &&
            (field(c, "rate") || bad(c, "rate", NULL, "is required"));
 }
@@ -387,7 +396,8 @@ void clf_keras_layer_init(clf_layer_desc *l, clf_layer_kind kind, const char *na
 clf_status clf_keras_layer_parse(const char *what, const char *cls, const cJSON *config,
                                  clf_layer_desc *l)
 {
-    kctx c = {what, cls, config, l};
+    clf_status status = CLF_ERR_FORMAT;
+    kctx c = {what, cls, config, l, &status};
     size_t n = sizeof classes / sizeof classes[0];
     char name[CLF_NAME_MAX];
     size_t i;
@@ -408,7 +418,7 @@ clf_status clf_keras_layer_parse(const char *what, const char *cls, const cJSON 
         return CLF_ERR_FORMAT;
     }
     if (!get_bool(&c, "trainable", true, &l->trainable) || !classes[i].parse(&c))
-        return CLF_ERR_FORMAT;
+        return status;
     return CLF_OK;
 }
 
