@@ -209,6 +209,28 @@ static void test_functional_keras3(void **state)
     clf_graph_desc_free(&g);
 }
 
+/* A model saved by TF.js itself (tools/ref/tfjs_small_model.js): the
+ * topology is the Keras config directly and the input shape is in the
+ * Flatten's batch_input_shape; the input layer gets Keras 2's name. */
+static void test_tfjs_saved_model(void **state)
+{
+    clf_graph_desc g;
+    clf_shape s[3];
+
+    (void)state;
+    read_ok(KERAS_DIR "tfjs_sequential/model.json", &g);
+    assert_int_equal(g.n_layers, 3);
+    assert_string_equal(g.name, "tfjs_small");
+    assert_string_equal(g.layers[0].name, "flatten_input");
+    assert_int_equal(g.layers[0].input_shape[0], 4);
+    assert_int_equal(g.layers[2].units, 3);
+    assert_int_equal(clf_graph_shapes_hw(&g, 0, 0, s), CLF_OK);
+    assert_int_equal(s[1].dim[0], 16);           /* 4 * 4 * 1 */
+    count(&g, s, 16 * 3 + 3, 0);
+    assert_round_trip(&g);
+    clf_graph_desc_free(&g);
+}
+
 /* The model input size overrides the file's for convolutional models. */
 static void test_input_size_override(void **state)
 {
@@ -399,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_functional_tf2),
         cmocka_unit_test(test_sequential_keras3),
         cmocka_unit_test(test_functional_keras3),
+        cmocka_unit_test(test_tfjs_saved_model),
         cmocka_unit_test(test_input_size_override),
         cmocka_unit_test(test_bad_json),
         cmocka_unit_test(test_bad_layers),

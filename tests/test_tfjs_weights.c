@@ -262,6 +262,30 @@ static void test_nan_weight(void **state)
     expect_error(CLF_ERR_FORMAT, "weight 'd/scalar'", "element 0 is nan");
 }
 
+/* Plain float32 weights as TF.js's model.save() wrote them
+ * (tools/ref/tfjs_small_model.js): kernel[i] = ((i mod 7) - 3) / 8 for
+ * the [16, 3] kernel in row-major order, bias [0.5, -0.25, 1]. */
+static void test_tfjs_saved_weights(void **state)
+{
+    clf_weight_set ws;
+    const clf_named_tensor *k, *b;
+
+    (void)state;
+    assert_int_equal(clf_tfjs_weights_read(CLFIT_SOURCE_DIR
+                                           "/tests/fixtures/keras/tfjs_sequential/model.json",
+                                           &ws),
+                     CLF_OK);
+    assert_int_equal(ws.n, 2);
+    k = find(&ws, "dense/kernel");
+    assert_int_equal(k->shape[0], 16);
+    assert_int_equal(k->shape[1], 3);
+    for (int i = 0; i < 48; i++)
+        assert_true(k->data[i] == (float)((i % 7) - 3) / 8.0f);
+    b = find(&ws, "dense/bias");
+    assert_true(b->data[0] == 0.5f && b->data[1] == -0.25f && b->data[2] == 1.0f);
+    clf_weight_set_free(&ws);
+}
+
 /* ---- The real MobileNetV2 ---- */
 
 static void test_real_weights_match_tfjs(void **state)
@@ -380,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_bad_manifests),
         cmocka_unit_test(test_nan_weight),
         cmocka_unit_test(test_find_var_scoped),
+        cmocka_unit_test(test_tfjs_saved_weights),
         cmocka_unit_test(test_real_weights_match_tfjs),
         cmocka_unit_test(test_real_weights_fit_graph),
     };

@@ -42,6 +42,13 @@ static const char *get_str(const cJSON *obj, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+static bool str_is(const cJSON *obj, const char *key, const char *value)
+{
+    const char *s = get_str(obj, key);
+
+    return s && strcmp(s, value) == 0;
+}
+
 /* ---- Layers: names, configs and inbound nodes ---- */
 
 static clf_status set_name(parser *p, raw_layer *r, const char *name, int i)
@@ -127,13 +134,13 @@ static clf_status keras3_args(parser *p, raw_layer *r, const cJSON *v, int depth
     if (depth > 4)
         return CLF_OK;
     if (cJSON_IsArray(v)) {
-        cJSON_ArrayForEach(item, v)
+        cJSON_ArrayForEach(item, v) {
             if ((st = keras3_args(p, r, item, depth + 1)) != CLF_OK)
                 return st;
+        }
         return CLF_OK;
     }
-    if (!cJSON_IsObject(v) || strcmp(get_str(v, "class_name") ? get_str(v, "class_name") : "",
-                                     "__keras_tensor__") != 0)
+    if (!cJSON_IsObject(v) || !str_is(v, "class_name", "__keras_tensor__"))
         return CLF_OK;
     hist = get(get(v, "config"), "keras_history");
     if (!cJSON_IsArray(hist) || cJSON_GetArraySize(hist) != 3) {
@@ -451,9 +458,7 @@ static clf_status parse_sequential(parser *p, const cJSON *model)
 
     if ((st = alloc_raw(p, layers)) != CLF_OK)
         return st;
-    if (strcmp(get_str(cJSON_GetArrayItem(layers, 0), "class_name") ?
-                   get_str(cJSON_GetArrayItem(layers, 0), "class_name") : "",
-               "InputLayer") != 0 &&
+    if (!str_is(cJSON_GetArrayItem(layers, 0), "class_name", "InputLayer") &&
         (st = seq_input(p, model, cJSON_GetArrayItem(layers, 0))) != CLF_OK)
         return st;
     cJSON_ArrayForEach(entry, layers) {
