@@ -9,6 +9,7 @@
 #include "clfit/log.h"
 #include "core/alloc.h"
 #include "io/file_read.h"
+#include "io/keras_json.h"
 
 typedef enum stored { STORED_F32, STORED_F16, STORED_U8, STORED_U16 } stored;
 
@@ -407,7 +408,7 @@ clf_status clf_tfjs_weights_read(const char *model_json_path, clf_weight_set *ou
     clf_status st;
 
     memset(out, 0, sizeof *out);
-    st = clf_file_read_all(model_json_path, 64 << 20, &text, &len);
+    st = clf_file_read_all(model_json_path, CLF_KERAS_JSON_MAX_BYTES, &text, &len);
     if (st != CLF_OK)
         return st;
     root = cJSON_ParseWithLength(text, len);
