@@ -27,7 +27,7 @@
  * tensors in a manifest. */
 #define CLF_TFJS_MAX_SHARD_BYTES ((size_t)1 << 31)
 #define CLF_TFJS_MAX_GROUP_BYTES ((size_t)1 << 32)
-enum { CLF_TFJS_MAX_TENSORS = 100000 };
+enum { CLF_TFJS_MAX_TENSORS = 20000 };   /* names are checked pairwise */
 
 /* Reads the weights of the TF.js model at model_json_path (its manifest
  * and the shard files next to it). On success *out holds every tensor in
