@@ -50,7 +50,10 @@ typedef struct clf_layer_desc {
     bool trainable;
 
     /* Input: shape without the batch dimension. rank 3 is an image,
-     * (c, h, w) when channels_first else (h, w, c); rank 1 is a vector. */
+     * (c, h, w) when channels_first else (h, w, c); rank 1 is a vector.
+     * A dimension of 0 is unknown (Keras None): it is given when the
+     * graph is built. rank 0: the whole shape is unknown (a head written
+     * without an input shape, whose input is what it is stacked on). */
     int input_rank;
     int input_shape[3];
     bool channels_first;
@@ -68,6 +71,8 @@ typedef struct clf_layer_desc {
     /* BatchNormalization (inference; axis must be the channel axis) */
     float bn_epsilon;
     bool bn_center, bn_scale;
+    int bn_axis;                 /* as Keras writes it: -1, or counting
+                                    the batch dimension (3 for NHWC) */
 
     /* ZeroPadding2D: top, bottom, left, right */
     int pad[4];
