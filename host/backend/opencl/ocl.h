@@ -64,6 +64,7 @@ typedef struct clf_ocl {
     uint64_t local_mem;             /* CL_DEVICE_LOCAL_MEM_SIZE */
     char build_options[128];
     size_t in_use; /* bytes held by live buffers, against global memory */
+    size_t im2col_bytes; /* largest im2col block (tests lower it) */
     clf_buf scratch[CLF_SCRATCH_COUNT_];
 } clf_ocl;
 

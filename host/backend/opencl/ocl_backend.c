@@ -305,6 +305,7 @@ static clf_status open_device(clf_backend *be, clf_ocl *o)
     CLF_CL_CHECK(clGetDeviceInfo(o->device, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof o->max_item,
                                  o->max_item, NULL));
     o->local_mem = be->desc.local_mem;
+    o->im2col_bytes = (size_t)64 << 20; /* big enough for long GEMMs */
 cleanup:
     return st;
 }

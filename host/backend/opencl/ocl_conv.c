@@ -9,8 +9,6 @@
 #include "clfit/log.h"
 #include "core/alloc.h"
 
-/* im2col chunks stay under this many bytes (and the device's limit). */
-#define IM2COL_CHUNK_BYTES ((size_t)64 << 20)
 
 /* Element counts of input, weights and output; false after logging when
  * the geometry is negative, empty where it must not be, or overflows. */
@@ -72,7 +70,7 @@ static clf_status conv_im2col(clf_backend *be, const clf_conv_shape *s, clf_buf 
                               clf_buf *w, size_t wo, clf_buf *y, size_t yo, size_t pixels)
 {
     size_t row_bytes = (size_t)s->kh * s->kw * s->c * sizeof(float);
-    size_t limit = IM2COL_CHUNK_BYTES, chunk;
+    size_t limit = clf_ocl_of(be)->im2col_bytes, chunk;
     clf_status st = CLF_OK;
     clf_buf *cols;
 
