@@ -1,6 +1,7 @@
-/* GEMM on the OpenCL backend (CLBlast) against the cpu backend: every
- * transpose, leading dimensions wider than the matrix, offsets, alpha and
- * beta, k == 0, and the seed model's skinny shapes (K = 150528).
+/* GEMM on the OpenCL backend (CLBlast, and the split-k and short-k
+ * kernels for skinny shapes) against the cpu backend: every transpose,
+ * leading dimensions wider than the matrix, offsets, alpha and beta,
+ * k == 0, and the seed model's skinny shapes (K = 150528).
  * Tolerance per DESIGN.md: |a - b| <= 1e-5 * (|alpha| sum_k |a_ik b_kj|
  * + |beta c_ij|), that scale computed here in double. */
 #include <math.h>
@@ -92,10 +93,20 @@ static void test_transposes_offsets_beta(void **state)
         gemm_case small = {ta, tb, 7, 5, 3, 1.0f, 0.0f, 0, 0, 0, 0};
         gemm_case padded = {ta, tb, 33, 17, 65, 0.5f, -2.0f, 3, 5, 7, 11};
         gemm_case accum = {ta, tb, 12, 10, 300, 1.0f, 1.0f, 1, 1, 2, 3};
+        /* shapes for the split-k and short-k kernels of cl/gemm.cl, thin
+         * in n and (through C^T) in m; B ends at its buffer's end */
+        gemm_case split = {ta, tb, 5, 7, 5000, 0.5f, 1.5f, 2, 3, 1, 4};
+        gemm_case split_wide = {ta, tb, 7, 40, 3000, 1.0f, 0.0f, 1, 0, 0, 0};
+        gemm_case short_tall = {ta, tb, 300, 9, 5, 1.0f, -1.0f, 1, 1, 1, 1};
+        gemm_case short_wide = {ta, tb, 9, 300, 5, 2.0f, 0.5f, 0, 2, 2, 2};
 
         check(&tw, &small);
         check(&tw, &padded);
         check(&tw, &accum);
+        check(&tw, &split);
+        check(&tw, &split_wide);
+        check(&tw, &short_tall);
+        check(&tw, &short_wide);
     }
     clf_twin_close(&tw);
 }

@@ -21,6 +21,9 @@
 /* Every kernel the backend uses, by its name in the .cl files. */
 #define CLF_OCL_KERNELS(X)                                                     \
     X(scale_rows)                                                              \
+    X(gemm_small_k)                                                            \
+    X(gemm_split_k)                                                            \
+    X(gemm_split_k_sum)                                                        \
     X(bias_act)                                                                \
     X(act_backward)                                                            \
     X(col_sum)                                                                 \
@@ -45,7 +48,13 @@ typedef enum clf_ocl_kernel { CLF_OCL_KERNELS(CLF_OCL_KERNEL_ENUM_) CLF_K_COUNT_
 #undef CLF_OCL_KERNEL_ENUM_
 
 /* Scratch buffers the backend keeps between ops and grows on demand. */
-enum { CLF_SCRATCH_IM2COL, CLF_SCRATCH_ROWS, CLF_SCRATCH_COPY, CLF_SCRATCH_COUNT_ };
+enum {
+    CLF_SCRATCH_IM2COL,
+    CLF_SCRATCH_ROWS,
+    CLF_SCRATCH_COPY,
+    CLF_SCRATCH_GEMM,
+    CLF_SCRATCH_COUNT_
+};
 
 struct clf_buf {
     cl_mem mem;

@@ -113,7 +113,8 @@ static void ocl_buf_free(clf_backend *be, clf_buf *b)
 clf_status clf_ocl_scratch(clf_backend *be, int slot, size_t bytes, clf_buf **out)
 {
     clf_buf *s = &clf_ocl_of(be)->scratch[slot];
-    static const char *const names[] = {"im2col scratch", "row scratch", "copy scratch"};
+    static const char *const names[] = {"im2col scratch", "row scratch", "copy scratch",
+                                        "split-k scratch"};
     clf_status st;
 
     *out = NULL;
