@@ -48,21 +48,37 @@ void store_d(global float *c, uint co, uint ldc, int ct, uint i, uint j, float a
     c[at] = alpha * sum + (beta == 0.0f ? 0.0f : beta * c[at]);
 }
 
-/* Short k (a weight gradient X^T dY over a batch): one work-item per row
- * of D, all of k. */
+#define SMALL_K_ROWS 4
+
+/* Short k (a weight gradient X^T dY over a batch): work-item r owns rows
+ * [r * SMALL_K_ROWS, (r + 1) * SMALL_K_ROWS) of D, all of k; each row of
+ * op(B) it loads serves all of them. */
 kernel void gemm_small_k(uint m, uint n, uint k, int ta, int ct, float alpha,
                          global const float *a, uint ao, uint lda, global const float *b,
                          uint bo, uint ldb, uint b_len, float beta, global float *c, uint co,
                          uint ldc)
 {
-    uint i = get_global_id(0);
+    uint i0 = get_global_id(0) * SMALL_K_ROWS;
+    float16 acc[SMALL_K_ROWS];
     float out[16];
 
-    if (i >= m)
+    if (i0 >= m)
         return;
-    vstore16(row_sums(a, ao, lda, ta, b, bo, ldb, b_len, i, 0, k), 0, out);
-    for (uint j = 0; j < n; j++)
-        store_d(c, co, ldc, ct, i, j, alpha, out[j], beta);
+    uint rows = min((uint)SMALL_K_ROWS, m - i0);
+
+    for (uint r = 0; r < SMALL_K_ROWS; r++)
+        acc[r] = 0.0f;
+    for (uint p = 0; p < k; p++) {
+        float16 bv = b_row(b, bo + p * ldb, b_len);
+
+        for (uint r = 0; r < rows; r++)
+            acc[r] += op_a(a, ao, lda, ta, i0 + r, p) * bv;
+    }
+    for (uint r = 0; r < rows; r++) {
+        vstore16(acc[r], 0, out);
+        for (uint j = 0; j < n; j++)
+            store_d(c, co, ldc, ct, i0 + r, j, alpha, out[j], beta);
+    }
 }
 
 /* Few rows, long k (a dense layer's forward over 150528 inputs): work-item

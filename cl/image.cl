@@ -1,17 +1,21 @@
 /* Image tensors: uint8 pixels to floats, and zero padding (NHWC). */
 
-/* total = n_img * hw * c source bytes of HWC images become
- * v * scale + shift, written HWC or, with chw, channel-first per image. */
-kernel void u8_to_float(uint total, uint hw, uint c, int chw, float scale, float shift,
+/* Work-item (p, b) turns pixel p of image b (c bytes of an HWC image)
+ * into c floats v * scale + shift, written HWC or, with chw, one per
+ * channel plane of the image. */
+kernel void u8_to_float(uint hw, uint c, int chw, float scale, float shift,
                         global const uchar *src, uint so, global float *dst, uint dso)
 {
-    uint i = get_global_id(0);
+    uint p = get_global_id(0), b = get_global_id(1);
 
-    if (i >= total)
+    if (p >= hw)
         return;
-    uint per = hw * c, b = i / per, k = i % per;
-    uint at = chw ? b * per + k % c * hw + k / c : i;
-    dst[dso + at] = (float)src[so + i] * scale + shift;
+    uint in = so + (b * hw + p) * c, base = dso + b * hw * c;
+
+    for (uint ch = 0; ch < c; ch++) {
+        uint at = chw ? base + ch * hw + p : base + p * c + ch;
+        dst[at] = (float)src[in + ch] * scale + shift;
+    }
 }
 
 /* One output element of y (n x oh x ow x c) per work-item: a copy of x

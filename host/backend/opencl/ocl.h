@@ -120,6 +120,15 @@ void clf_clblast_report(const char *call, int status, const char *file, int line
         }                                                                      \
     } while (0)
 
+/* For release calls on cleanup paths: a failure is logged as a warning
+ * and the cleanup goes on. */
+#define CLF_CL_WARN(call)                                                      \
+    do {                                                                       \
+        cl_int clf_err_ = (call);                                              \
+        if (clf_err_ != CL_SUCCESS)                                            \
+            clf_ocl_report(#call, clf_err_, __FILE__, __LINE__);               \
+    } while (0)
+
 #define CLF_CLBLAST_CHECK(call)                                                \
     do {                                                                       \
         int clf_cbs_ = (int)(call);                                            \

@@ -76,7 +76,7 @@ cleanup:
 static void mem_free(clf_backend *be, clf_buf *b)
 {
     if (b->mem) {
-        clReleaseMemObject(b->mem);
+        CLF_CL_WARN(clReleaseMemObject(b->mem));
         clf_ocl_of(be)->in_use -= b->bytes;
     }
     b->mem = NULL;
@@ -212,26 +212,29 @@ cleanup:
 static void ocl_destroy(clf_backend *be)
 {
     clf_ocl *o = clf_ocl_of(be);
+    int cbs;
 
     if (!o)
         return;
     if (o->queue)
-        clFinish(o->queue);
+        CLF_CL_WARN(clFinish(o->queue));
     for (int i = 0; i < CLF_SCRATCH_COUNT_; i++)
         mem_free(be, &o->scratch[i]);
     for (int i = 0; i < CLF_K_COUNT_; i++)
         if (o->kernels[i])
-            clReleaseKernel(o->kernels[i]);
+            CLF_CL_WARN(clReleaseKernel(o->kernels[i]));
     if (o->program)
-        clReleaseProgram(o->program);
+        CLF_CL_WARN(clReleaseProgram(o->program));
     /* CLBlast caches programs that hold on to this context; drop them. Its
      * cache is process-wide, so another open backend recompiles (or hits
      * the driver's own cache) on its next GEMM. */
-    CLBlastClearCache();
+    cbs = (int)CLBlastClearCache();
+    if (cbs != 0)
+        clf_clblast_report("CLBlastClearCache()", cbs, __FILE__, __LINE__);
     if (o->queue)
-        clReleaseCommandQueue(o->queue);
+        CLF_CL_WARN(clReleaseCommandQueue(o->queue));
     if (o->ctx)
-        clReleaseContext(o->ctx);
+        CLF_CL_WARN(clReleaseContext(o->ctx));
     free(o);
     be->impl = NULL;
 }

@@ -36,6 +36,7 @@ static clf_status scale_c(clf_backend *be, int m, int n, float beta, clf_buf *c,
 #define SPLIT_K_MAX_M 64
 #define SPLIT_K_MIN_K 2048
 #define SMALL_K_MAX_K 16
+#define SMALL_K_ROWS 4 /* rows of D per work-item, as in cl/gemm.cl */
 
 /* One GEMM as the kernels take it: D = op(A) op(B), n <= GEMM_MAX_N, B
  * not transposed; D is C or, with ct, C's transpose. */
@@ -83,7 +84,8 @@ static clf_status small_k(clf_ocl *o, const gemm_args *g, float alpha, float bet
                        CLF_ARG(g->b_len), CLF_ARG(beta), CLF_ARG(g->c),     CLF_ARG(g->co),
                        CLF_ARG(g->ldc)};
 
-    return clf_ocl_launch_1d(o, CLF_K_gemm_small_k, "gemm", args, CLF_NARGS(args), g->m);
+    return clf_ocl_launch_1d(o, CLF_K_gemm_small_k, "gemm", args, CLF_NARGS(args),
+                             (g->m + SMALL_K_ROWS - 1) / SMALL_K_ROWS);
 }
 
 /* About 512 slices of k (at least 64 long): enough work-items to keep a

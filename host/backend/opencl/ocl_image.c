@@ -20,21 +20,27 @@ clf_status clf_ocl_u8_to_float(clf_backend *be, int n_img, int h, int w, int c, 
                                float scale, float shift, clf_buf *src, size_t so,
                                clf_buf *dst, size_t dso)
 {
-    size_t n;
-    cl_uint total, hw = (cl_uint)h * (cl_uint)w, uc = (cl_uint)c, uso = (cl_uint)so,
-                   udo = (cl_uint)dso;
+    clf_ocl *o = clf_ocl_of(be);
+    size_t n, local[2] = {0, 1}, global[2];
+    cl_uint hw = (cl_uint)h * (cl_uint)w, uc = (cl_uint)c, uso = (cl_uint)so,
+            udo = (cl_uint)dso;
     cl_int layout = chw;
 
     if (!count4(n_img, h, w, c, "u8_to_float", &n) ||
         !clf_ocl_range(src, so, n, 1, "u8_to_float src") ||
         !clf_ocl_range(dst, dso, n, 4, "u8_to_float dst"))
         return CLF_ERR_ARG;
-    total = (cl_uint)n;
-    clf_karg args[] = {CLF_ARG(total), CLF_ARG(hw),    CLF_ARG(uc),       CLF_ARG(layout),
-                       CLF_ARG(scale), CLF_ARG(shift), CLF_ARG(src->mem), CLF_ARG(uso),
-                       CLF_ARG(dst->mem), CLF_ARG(udo)};
-    return clf_ocl_launch_1d(clf_ocl_of(be), CLF_K_u8_to_float, "u8_to_float", args,
-                             CLF_NARGS(args), n);
+    if (n == 0)
+        return CLF_OK;
+    /* one work-item per pixel, images along the second dimension */
+    local[0] = clf_ocl_group_size(o, CLF_K_u8_to_float, 256, 0);
+    global[0] = (hw + local[0] - 1) / local[0] * local[0];
+    global[1] = (size_t)n_img;
+    clf_karg args[] = {CLF_ARG(hw),       CLF_ARG(uc),  CLF_ARG(layout),   CLF_ARG(scale),
+                       CLF_ARG(shift),    CLF_ARG(src->mem), CLF_ARG(uso), CLF_ARG(dst->mem),
+                       CLF_ARG(udo)};
+    return clf_ocl_launch(o, CLF_K_u8_to_float, "u8_to_float", args, CLF_NARGS(args), 2,
+                          global, local);
 }
 
 clf_status clf_ocl_zero_pad(clf_backend *be, int n, int h, int w, int c, int top, int bottom,

@@ -81,7 +81,7 @@ clf_status clf_ocl_build(clf_ocl *o, const char *const *sources, const size_t *l
 
 cleanup:
     if (prog)
-        clReleaseProgram(prog);
+        CLF_CL_WARN(clReleaseProgram(prog));
     return st;
 }
 
@@ -92,7 +92,7 @@ clf_status clf_opencl_build_source(clf_backend *be, const char *source)
     clf_status st = clf_ocl_build(clf_ocl_of(be), &source, &len, 1, &prog);
 
     if (st == CLF_OK)
-        clReleaseProgram(prog);
+        CLF_CL_WARN(clReleaseProgram(prog));
     return st;
 }
 
