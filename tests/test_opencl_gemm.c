@@ -176,8 +176,8 @@ static void test_beta_zero_ignores_nan(void **state)
     clf_backend_close(be);
 }
 
-/* A matrix that would run past the end of its buffer is refused before
- * anything is enqueued. */
+/* A matrix that would run past the end of its buffer, or a leading
+ * dimension shorter than a row, is refused before anything is enqueued. */
 static void test_out_of_range(void **state)
 {
     clf_backend *be = clf_test_backend("opencl");
@@ -188,6 +188,10 @@ static void test_out_of_range(void **state)
     /* A is 4 x 4 at offset 1: 17 floats of a 16-float buffer */
     assert_int_equal(be->ops->gemm(be, false, false, 4, 4, 4, 1.0f, A, 1, 4, A, 0, 4, 0.0f, A,
                                    0, 4),
+                     CLF_ERR_ARG);
+    /* A is 2 x 4 with lda 3 */
+    assert_int_equal(be->ops->gemm(be, false, false, 2, 2, 4, 1.0f, A, 0, 3, A, 0, 2, 0.0f, A,
+                                   0, 2),
                      CLF_ERR_ARG);
     be->ops->buf_free(be, A);
     clf_backend_close(be);

@@ -14,7 +14,9 @@ static double mib(uint64_t bytes)
     return (double)bytes / (1024.0 * 1024.0);
 }
 
-bool clf_ocl_range(const clf_buf *b, size_t off, size_t n, size_t elsize, const char *op)
+/* As clf_ocl_range for ops that only enqueue copies (no kernel indexes
+ * the buffer, so no 2^32 limit): n elements of elsize at offset off. */
+static bool copy_range(const clf_buf *b, size_t off, size_t n, size_t elsize, const char *op)
 {
     size_t end, bytes;
 
@@ -24,6 +26,16 @@ bool clf_ocl_range(const clf_buf *b, size_t off, size_t n, size_t elsize, const 
                       "buffer (%zu bytes)", op, n, off, b ? b->bytes : 0);
         return false;
     }
+    return true;
+}
+
+bool clf_ocl_range(const clf_buf *b, size_t off, size_t n, size_t elsize, const char *op)
+{
+    size_t end;
+
+    if (!copy_range(b, off, n, elsize, op))
+        return false;
+    end = off + n;
     if (end > UINT32_MAX) {
         CLF_LOG_ERROR("opencl %s: range ends at element %zu; kernels index at most 2^32 "
                       "elements of a buffer", op, end);
@@ -135,7 +147,7 @@ static clf_status ocl_write(clf_backend *be, clf_buf *dst, size_t off, const voi
 {
     clf_status st = CLF_OK;
 
-    if (!clf_ocl_range(dst, off, bytes, 1, "write"))
+    if (!copy_range(dst, off, bytes, 1, "write"))
         return CLF_ERR_ARG;
     if (bytes)
         CLF_CL_CHECK(clEnqueueWriteBuffer(clf_ocl_of(be)->queue, dst->mem, CL_TRUE, off,
@@ -148,7 +160,7 @@ static clf_status ocl_read(clf_backend *be, clf_buf *src, size_t off, void *dst,
 {
     clf_status st = CLF_OK;
 
-    if (!clf_ocl_range(src, off, bytes, 1, "read"))
+    if (!copy_range(src, off, bytes, 1, "read"))
         return CLF_ERR_ARG;
     if (bytes)
         CLF_CL_CHECK(clEnqueueReadBuffer(clf_ocl_of(be)->queue, src->mem, CL_TRUE, off,
@@ -161,7 +173,7 @@ static clf_status ocl_fill(clf_backend *be, clf_buf *dst, size_t off, size_t n, 
 {
     clf_status st = CLF_OK;
 
-    if (!clf_ocl_range(dst, off, n, sizeof(float), "fill"))
+    if (!copy_range(dst, off, n, sizeof(float), "fill"))
         return CLF_ERR_ARG;
     if (n)
         CLF_CL_CHECK(clEnqueueFillBuffer(clf_ocl_of(be)->queue, dst->mem, &value,
@@ -181,8 +193,8 @@ static clf_status ocl_copy(clf_backend *be, clf_buf *src, size_t so, clf_buf *ds
     clf_status st = CLF_OK;
     clf_buf *tmp;
 
-    if (!clf_ocl_range(src, so, n, sizeof(float), "copy source") ||
-        !clf_ocl_range(dst, dso, n, sizeof(float), "copy destination"))
+    if (!copy_range(src, so, n, sizeof(float), "copy source") ||
+        !copy_range(dst, dso, n, sizeof(float), "copy destination"))
         return CLF_ERR_ARG;
     if (n == 0 || (src == dst && so == dso))
         return CLF_OK;

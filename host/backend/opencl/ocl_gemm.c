@@ -127,8 +127,10 @@ clf_status clf_ocl_gemm(clf_backend *be, bool ta, bool tb, int m, int n, int k, 
     gemm_args g;
     bool split;
 
-    if (m < 0 || n < 0 || k < 0) {
-        CLF_LOG_ERROR("opencl gemm: negative size %d x %d x %d", m, n, k);
+    if (m < 0 || n < 0 || k < 0 || lda < (ta ? m : k) || ldb < (tb ? k : n) || ldc < n) {
+        CLF_LOG_ERROR("opencl gemm: bad shape %s%s %d x %d x %d (lda %d, ldb %d, ldc %d): a "
+                      "leading dimension is shorter than its row", ta ? "T" : "N",
+                      tb ? "T" : "N", m, n, k, lda, ldb, ldc);
         return CLF_ERR_ARG;
     }
     if (!clf_ocl_range(a, ao, ta ? extent(k, m, lda) : extent(m, k, lda), 4, "gemm A") ||
