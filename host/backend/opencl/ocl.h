@@ -74,6 +74,7 @@ typedef struct clf_ocl {
     char build_options[128];
     size_t in_use; /* bytes held by live buffers, against global memory */
     size_t im2col_bytes; /* largest im2col block (tests lower it) */
+    bool skinny_gemm;    /* false: every GEMM through CLBlast (tests, timing) */
     clf_buf scratch[CLF_SCRATCH_COUNT_];
 } clf_ocl;
 

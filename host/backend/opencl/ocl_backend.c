@@ -322,6 +322,7 @@ static clf_status open_device(clf_backend *be, clf_ocl *o)
                                  o->max_item, NULL));
     o->local_mem = be->desc.local_mem;
     o->im2col_bytes = (size_t)64 << 20; /* big enough for long GEMMs */
+    o->skinny_gemm = true;
 cleanup:
     return st;
 }

@@ -38,11 +38,11 @@ static clf_status scale_c(clf_backend *be, int m, int n, float beta, clf_buf *c,
 #define SMALL_K_MAX_K 16
 #define SMALL_K_ROWS 4 /* rows of D per work-item, as in cl/gemm.cl */
 
-/* One GEMM as the kernels take it: D = op(A) op(B), n <= GEMM_MAX_N, B
- * not transposed; D is C or, with ct, C's transpose. */
+/* One GEMM as the kernels take it: D = op(A) op(B), n <= GEMM_MAX_N;
+ * D is C or, with ct, C's transpose. */
 typedef struct gemm_args {
     cl_uint m, n, k, ao, lda, bo, ldb, b_len, co, ldc;
-    cl_int ta, ct;
+    cl_int ta, tb, ct;
     cl_mem a, b, c;
 } gemm_args;
 
@@ -60,14 +60,14 @@ static bool skinny(bool ta, bool tb, int m, int n, int k, clf_buf *a, size_t ao,
                    gemm_args *g, bool *split)
 {
     bool long_k = k >= SPLIT_K_MIN_K, short_k = k <= SMALL_K_MAX_K;
-    bool direct = !tb && n <= GEMM_MAX_N && (short_k || (long_k && m <= SPLIT_K_MAX_M));
-    bool swapped = ta && m <= GEMM_MAX_N && (short_k || (long_k && n <= SPLIT_K_MAX_M));
+    bool direct = n <= GEMM_MAX_N && (short_k || (long_k && m <= SPLIT_K_MAX_M));
+    bool swapped = m <= GEMM_MAX_N && (short_k || (long_k && n <= SPLIT_K_MAX_M));
     gemm_args d = {(cl_uint)m, (cl_uint)n,   (cl_uint)k,   (cl_uint)ao, (cl_uint)lda,
                    (cl_uint)bo, (cl_uint)ldb, floats_in(b), (cl_uint)co, (cl_uint)ldc,
-                   ta, 0, a->mem, b->mem, c->mem};
+                   ta, tb, 0, a->mem, b->mem, c->mem};
     gemm_args t = {(cl_uint)n, (cl_uint)m,   (cl_uint)k,   (cl_uint)bo, (cl_uint)ldb,
                    (cl_uint)ao, (cl_uint)lda, floats_in(a), (cl_uint)co, (cl_uint)ldc,
-                   !tb, 1, b->mem, a->mem, c->mem};
+                   !tb, !ta, 1, b->mem, a->mem, c->mem};
 
     if (!direct && !swapped)
         return false;
@@ -78,11 +78,11 @@ static bool skinny(bool ta, bool tb, int m, int n, int k, clf_buf *a, size_t ao,
 
 static clf_status small_k(clf_ocl *o, const gemm_args *g, float alpha, float beta)
 {
-    clf_karg args[] = {CLF_ARG(g->m),   CLF_ARG(g->n),   CLF_ARG(g->k),     CLF_ARG(g->ta),
-                       CLF_ARG(g->ct),  CLF_ARG(alpha),  CLF_ARG(g->a),     CLF_ARG(g->ao),
-                       CLF_ARG(g->lda), CLF_ARG(g->b),   CLF_ARG(g->bo),    CLF_ARG(g->ldb),
-                       CLF_ARG(g->b_len), CLF_ARG(beta), CLF_ARG(g->c),     CLF_ARG(g->co),
-                       CLF_ARG(g->ldc)};
+    clf_karg args[] = {CLF_ARG(g->m),   CLF_ARG(g->n),     CLF_ARG(g->k),  CLF_ARG(g->ta),
+                       CLF_ARG(g->tb),  CLF_ARG(g->ct),    CLF_ARG(alpha), CLF_ARG(g->a),
+                       CLF_ARG(g->ao),  CLF_ARG(g->lda),   CLF_ARG(g->b),  CLF_ARG(g->bo),
+                       CLF_ARG(g->ldb), CLF_ARG(g->b_len), CLF_ARG(beta),  CLF_ARG(g->c),
+                       CLF_ARG(g->co),  CLF_ARG(g->ldc)};
 
     return clf_ocl_launch_1d(o, CLF_K_gemm_small_k, "gemm", args, CLF_NARGS(args),
                              (g->m + SMALL_K_ROWS - 1) / SMALL_K_ROWS);
@@ -103,10 +103,10 @@ static clf_status split_k(clf_backend *be, const gemm_args *g, float alpha, floa
                          &part);
     if (st != CLF_OK)
         return st;
-    clf_karg pa[] = {CLF_ARG(g->m),   CLF_ARG(g->n),  CLF_ARG(g->k),   CLF_ARG(slice),
-                     CLF_ARG(g->ta),  CLF_ARG(g->a),  CLF_ARG(g->ao),  CLF_ARG(g->lda),
-                     CLF_ARG(g->b),   CLF_ARG(g->bo), CLF_ARG(g->ldb), CLF_ARG(g->b_len),
-                     CLF_ARG(slices), CLF_ARG(part->mem)};
+    clf_karg pa[] = {CLF_ARG(g->m),     CLF_ARG(g->n),   CLF_ARG(g->k),   CLF_ARG(slice),
+                     CLF_ARG(g->ta),    CLF_ARG(g->tb),  CLF_ARG(g->a),   CLF_ARG(g->ao),
+                     CLF_ARG(g->lda),   CLF_ARG(g->b),   CLF_ARG(g->bo),  CLF_ARG(g->ldb),
+                     CLF_ARG(g->b_len), CLF_ARG(slices), CLF_ARG(part->mem)};
     st = clf_ocl_launch_1d(o, CLF_K_gemm_split_k, "gemm", pa, CLF_NARGS(pa),
                            (size_t)g->m * slices);
     if (st != CLF_OK)
@@ -141,7 +141,8 @@ clf_status clf_ocl_gemm(clf_backend *be, bool ta, bool tb, int m, int n, int k, 
         return CLF_OK;
     if (k == 0)
         return scale_c(be, m, n, beta, c, co, ldc);
-    if (skinny(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, &g, &split))
+    if (o->skinny_gemm &&
+        skinny(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, &g, &split))
         return split ? split_k(be, &g, alpha, beta) : small_k(o, &g, alpha, beta);
 
     CLF_CLBLAST_CHECK(CLBlastSgemm(CLBlastLayoutRowMajor,
