@@ -1,14 +1,20 @@
 /* The OpenCL backend's private declarations (internal).
  *
  * One context and one in-order queue on one device; one program built
- * from the kernels in cl/ (embedded at build time); GEMM through CLBlast.
- * Every cl* and CLBlast call goes through CLF_CL_CHECK / CLF_CLBLAST_CHECK,
- * which log the call's name, the error's name and file:line, set `st` and
- * jump to the enclosing function's `cleanup:` label.
+ * from the kernels in cl/ (embedded at build time); GEMM through CLBlast,
+ * except skinny shapes (cl/gemm.cl). Every cl* and CLBlast call goes
+ * through CLF_CL_CHECK / CLF_CLBLAST_CHECK, which log the call's name, the
+ * error's name and file:line, set `st` and jump to the enclosing
+ * function's `cleanup:` label.
  *
- * Kernels index buffers with 32-bit unsigned integers, so a range an op
- * touches must end below 2^32 elements of its buffer (checked on the
- * host by clf_ocl_range).
+ * Known limits, by design for now:
+ * - Kernels index buffers with 32-bit unsigned integers, so a range an op
+ *   touches must end below 2^32 elements of its buffer (checked on the
+ *   host by clf_ocl_range; an op past it fails with CLF_ERR_ARG).
+ * - The program is compiled at every open; only the driver's own cache
+ *   (PoCL keeps one) makes a second start fast. No binary cache yet.
+ * - Closing a backend clears CLBlast's process-wide program cache.
+ * - Not thread-safe: one thread drives a backend at a time.
  */
 #ifndef CLFIT_OCL_H
 #define CLFIT_OCL_H
@@ -149,7 +155,7 @@ clf_status clf_ocl_platforms(bool quiet, cl_platform_id **out, cl_uint *count);
 /* The devices of one platform; a platform without devices gives 0. */
 clf_status clf_ocl_devices(cl_platform_id p, cl_device_id **out, cl_uint *count);
 
-/* Fills *d from the device's queries; p and d are its indices. */
+/* Fills *out from the device's queries; p and d are its indices. */
 clf_status clf_ocl_describe(cl_platform_id plat, cl_device_id dev, int p, int d,
                             clf_device_desc *out);
 
