@@ -1,0 +1,139 @@
+/* BMP, GIF (first frame), TGA and binary PNM through Debian's stb_image.
+ *
+ * Only these four formats are compiled in (PNG and JPEG go to libpng and
+ * libjpeg-turbo), the stdio and HDR paths are left out, and stbi_info
+ * reads the header first so the size guard runs before any pixel is
+ * decoded. stb_image 2.27 keeps its failure reason in a thread-local, so
+ * decoding from several threads is safe. GIF: stb_image decodes the whole
+ * first frame onto a w x h RGBA canvas, so the guard counts 4 channels.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/image.h"
+
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_STATIC
+#define STBI_ONLY_BMP
+#define STBI_ONLY_GIF
+#define STBI_ONLY_TGA
+#define STBI_ONLY_PNM
+#define STBI_NO_STDIO
+#define STBI_NO_LINEAR
+#define STBI_NO_HDR
+#define STBI_MAX_DIMENSIONS CLF_MAX_IMAGE_SIDE
+
+/* The library is not ours; its own warnings are not fixed here. */
+#if defined(__GNUC__)
+/* Unused static declarations are reported at the end of the file, after a
+ * pop, so this one stays off for the whole (glue-only) file. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wduplicated-branches"
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#endif
+#include <stb/stb_image.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+/* stb_image reads through these callbacks rather than from memory so that
+ * a read past the end is noticed: its memory reader returns zeros there and
+ * a truncated BMP, TGA or GIF would otherwise decode "successfully" with
+ * the missing pixels black. */
+typedef struct reader {
+    const uint8_t *data;
+    size_t len, pos;
+    bool overrun;
+} reader;
+
+static int cb_read(void *user, char *dst, int size)
+{
+    reader *r = user;
+    size_t left = r->len - r->pos;
+    size_t n = size > 0 ? (size_t)size : 0;
+
+    if (n > left) {
+        n = left;
+        if (n == 0)
+            r->overrun = true; /* asked for bytes after the last one */
+    }
+    memcpy(dst, r->data + r->pos, n);
+    r->pos += n;
+    return (int)n;
+}
+
+static void cb_skip(void *user, int n)
+{
+    reader *r = user;
+
+    if (n < 0) {
+        size_t back = (size_t)-(long)n;
+        r->pos = back > r->pos ? 0 : r->pos - back;
+        return;
+    }
+    if ((size_t)n > r->len - r->pos) {
+        r->overrun = true;
+        r->pos = r->len;
+        return;
+    }
+    r->pos += (size_t)n;
+}
+
+static int cb_eof(void *user)
+{
+    reader *r = user;
+
+    return r->pos >= r->len;
+}
+
+static const stbi_io_callbacks callbacks = {cb_read, cb_skip, cb_eof};
+
+static const char *reason(void)
+{
+    const char *r = stbi_failure_reason();
+
+    return r ? r : "unknown stb_image error";
+}
+
+clf_status clf_stb_decode(const char *fmt, const uint8_t *data, size_t len, clf_image *out,
+                          char *why, size_t why_size)
+{
+    reader rd = {data, len, 0, false};
+    int w = 0, h = 0, comp = 0;
+    int channels = strcmp(fmt, "GIF") == 0 ? 4 : 3;
+    uint8_t *px;
+
+    if (!stbi_info_from_callbacks(&callbacks, &rd, &w, &h, &comp)) {
+        clf_why(why, why_size, "%s header unreadable: %s", fmt, reason());
+        return CLF_ERR_IMAGE;
+    }
+    if (comp > channels)
+        channels = comp;
+    if (clf_image_check_size(fmt, (uint64_t)(w > 0 ? w : 0), (uint64_t)(h > 0 ? h : 0),
+                             channels, NULL, why, why_size) != CLF_OK)
+        return CLF_ERR_IMAGE;
+
+    /* Asking for 3 channels: grey is replicated, alpha dropped. */
+    rd = (reader){data, len, 0, false};
+    px = stbi_load_from_callbacks(&callbacks, &rd, &w, &h, &comp, 3);
+    if (!px) {
+        clf_why(why, why_size, "%s decoding failed: %s", fmt, reason());
+        return CLF_ERR_IMAGE;
+    }
+    if (rd.overrun) {
+        stbi_image_free(px);
+        clf_why(why, why_size, "%s file is truncated: the pixel data ends early", fmt);
+        return CLF_ERR_IMAGE;
+    }
+    out->w = w;
+    out->h = h;
+    out->rgb = px; /* stb_image allocates with malloc: free() releases it */
+    return CLF_OK;
+}
