@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "clfit/log.h"
 
 #define FIXTURES CLFIT_SOURCE_DIR "/tests/fixtures/images"
@@ -122,6 +124,57 @@ static inline int put_bytes(const char *dir, const char *rel, const void *data, 
     return spit(path, data, len);
 }
 
+static inline void be32(unsigned char *p, unsigned long v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (24 - 8 * i));
+}
+
+/* Length, tag, data, CRC; returns the chunk's size. */
+static inline size_t png_put_chunk(unsigned char *out, const char *tag,
+                                   const unsigned char *data, size_t len)
+{
+    be32(out, len);
+    memcpy(out + 4, tag, 4);
+    if (len)
+        memcpy(out + 8, data, len);
+    be32(out + 8 + len, crc32(0, out + 4, (uInt)(4 + len)));
+    return 12 + len;
+}
+
+/* Writes dir/rel as a w x h PNG of one colour (8-bit RGB, no filter). */
+static inline int put_solid_png(const char *dir, const char *rel, int w, int h, int r, int g,
+                                int b)
+{
+    size_t row = 1 + 3 * (size_t)w, raw_len = row * (size_t)h, n = 8;
+    uLongf zlen = compressBound((uLong)raw_len);
+    unsigned char *raw = calloc(raw_len, 1), *z = malloc(zlen), *png = malloc(zlen + 64);
+    unsigned char ihdr[13] = {0, 0, 0, 0, 0, 0, 0, 0, 8, 2, 0, 0, 0};
+    int rc = -1;
+
+    for (int y = 0; raw && y < h; y++)
+        for (int x = 0; x < w; x++) {
+            unsigned char *p = raw + (size_t)y * row + 1 + 3 * (size_t)x;
+
+            p[0] = (unsigned char)r;
+            p[1] = (unsigned char)g;
+            p[2] = (unsigned char)b;
+        }
+    if (raw && z && png && compress(z, &zlen, raw, (uLong)raw_len) == Z_OK) {
+        memcpy(png, "\x89PNG\r\n\x1a\n", 8);
+        be32(ihdr, (unsigned long)w);
+        be32(ihdr + 4, (unsigned long)h);
+        n += png_put_chunk(png + n, "IHDR", ihdr, 13);
+        n += png_put_chunk(png + n, "IDAT", z, zlen);
+        n += png_put_chunk(png + n, "IEND", NULL, 0);
+        rc = put_bytes(dir, rel, png, n);
+    }
+    free(raw);
+    free(z);
+    free(png);
+    return rc;
+}
+
 static inline int make_dir(const char *dir, const char *rel)
 {
     char path[4096];
@@ -150,10 +203,15 @@ static inline void remove_tree(const char *path)
     d = opendir(path);
     while (d && (e = readdir(d)) != NULL) {
         char child[4096];
+        size_t a = strlen(path), b = strlen(e->d_name);
 
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+        if (a + b + 2 > sizeof child)
+            continue;
+        memcpy(child, path, a);
+        child[a] = '/';
+        memcpy(child + a + 1, e->d_name, b + 1);
         remove_tree(child);
     }
     if (d)
