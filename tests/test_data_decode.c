@@ -343,6 +343,20 @@ static void pnm_decodes(void **state)
     expect_grey_pattern("grey.pgm");
 }
 
+/* 16-bit binary PGM (maxval above 255) is refused: Debian's stb_image 2.27
+ * reads its samples in the host's byte order (0x1234 came out as 0x34..).
+ * The second input is what fuzzing found: a 16-bit PGM that made stb_image
+ * read past its buffer when asked for 3 channels. */
+static void pgm_16bit_refused(void **state)
+{
+    static const uint8_t pgm[] = "P5\n2 1\n65535\n\x12\x34\xab\xcd";
+    static const uint8_t found[] = "P5\n4 6\n2552d\x96\xc8" "5\xff\x01\x80";
+
+    (void)state;
+    expect_reject(pgm, sizeof pgm - 1, "x.pgm", "16-bit PNM (maxval above 255)");
+    expect_reject(found, sizeof found - 1, "x.pgm", "16-bit PNM");
+}
+
 /* The first frame; the second (all black) must not come out. */
 static void gif_first_frame(void **state)
 {
@@ -574,6 +588,7 @@ int main(void)
         cmocka_unit_test(bmp_decodes),
         cmocka_unit_test(tga_decodes),
         cmocka_unit_test(pnm_decodes),
+        cmocka_unit_test(pgm_16bit_refused),
         cmocka_unit_test(gif_first_frame),
         cmocka_unit_test(pbm_refused),
         cmocka_unit_test(stb_truncated),

@@ -108,8 +108,10 @@ clf_status clf_dataset_from_memory(const uint8_t *pixels, const int32_t *labels,
         clf_dataset_free(ds);
         return CLF_ERR_NOMEM;
     }
-    memcpy(ds->pixels, pixels, bytes);
-    memcpy(ds->labels, labels, n * sizeof *labels);
+    if (n > 0) {
+        memcpy(ds->pixels, pixels, bytes);
+        memcpy(ds->labels, labels, n * sizeof *labels);
+    }
     *out = ds;
     return CLF_OK;
 }

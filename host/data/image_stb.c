@@ -6,6 +6,8 @@
  * decoded. stb_image 2.27 keeps its failure reason in a thread-local, so
  * decoding from several threads is safe. GIF: stb_image decodes the whole
  * first frame onto a w x h RGBA canvas, so the guard counts 4 channels.
+ * Known difference from PIL: transparent GIF pixels come out black (stb's
+ * empty canvas), where PIL gives their palette colour.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -95,6 +97,29 @@ static int cb_eof(void *user)
 
 static const stbi_io_callbacks callbacks = {cb_read, cb_skip, cb_eof};
 
+/* 1-4 channels (grey, grey+alpha, RGB, RGBA) to a new RGB block: grey is
+ * replicated, alpha dropped. */
+static uint8_t *to_rgb(const uint8_t *px, size_t pixels, int comp)
+{
+    uint8_t *rgb = malloc(pixels * 3);
+
+    if (!rgb)
+        return NULL;
+    for (size_t i = 0; i < pixels; i++) {
+        const uint8_t *s = px + i * (size_t)comp;
+        uint8_t *d = rgb + i * 3;
+
+        if (comp <= 2) {
+            d[0] = d[1] = d[2] = s[0];
+        } else {
+            d[0] = s[0];
+            d[1] = s[1];
+            d[2] = s[2];
+        }
+    }
+    return rgb;
+}
+
 static const char *reason(void)
 {
     const char *r = stbi_failure_reason();
@@ -116,24 +141,42 @@ clf_status clf_stb_decode(const char *fmt, const uint8_t *data, size_t len, clf_
     }
     if (comp > channels)
         channels = comp;
+    /* stb_image 2.27 reads 16-bit PGM/PPM samples in the host's byte order
+     * instead of big-endian, so on x86 they come out wrong: refused. */
+    rd = (reader){data, len, 0, false};
+    if (stbi_is_16_bit_from_callbacks(&callbacks, &rd)) {
+        clf_why(why, why_size, "16-bit %s (maxval above 255) is not supported; convert it "
+                               "to 8 bits",
+                fmt);
+        return CLF_ERR_IMAGE;
+    }
     if (clf_image_check_size(fmt, (uint64_t)(w > 0 ? w : 0), (uint64_t)(h > 0 ? h : 0),
                              channels, NULL, why, why_size) != CLF_OK)
         return CLF_ERR_IMAGE;
 
-    /* Asking for 3 channels: grey is replicated, alpha dropped. */
+    /* The file's own channels (req_comp 0), converted here: stb_image 2.27
+     * runs 16-bit PGM data through its 8-bit channel converter when asked
+     * for 3 channels and reads past its buffer (found by fuzzing). */
     rd = (reader){data, len, 0, false};
-    px = stbi_load_from_callbacks(&callbacks, &rd, &w, &h, &comp, 3);
+    px = stbi_load_from_callbacks(&callbacks, &rd, &w, &h, &comp, 0);
     if (!px) {
         clf_why(why, why_size, "%s decoding failed: %s", fmt, reason());
         return CLF_ERR_IMAGE;
     }
-    if (rd.overrun) {
+    if (rd.overrun || comp < 1 || comp > 4) {
         stbi_image_free(px);
-        clf_why(why, why_size, "%s file is truncated: the pixel data ends early", fmt);
+        clf_why(why, why_size, rd.overrun ? "%s file is truncated: the pixel data ends early"
+                                          : "%s file has an unusable channel count",
+                fmt);
         return CLF_ERR_IMAGE;
+    }
+    out->rgb = to_rgb(px, (size_t)w * (size_t)h, comp);
+    stbi_image_free(px);
+    if (!out->rgb) {
+        clf_why(why, why_size, "out of memory for a %d x %d %s", w, h, fmt);
+        return CLF_ERR_NOMEM;
     }
     out->w = w;
     out->h = h;
-    out->rgb = px; /* stb_image allocates with malloc: free() releases it */
     return CLF_OK;
 }

@@ -91,7 +91,8 @@ static clf_status list_dir(const char *path, char ***out, size_t *count, int *er
         free_names(names, n);
         return st;
     }
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_names);
     *out = names;
     *count = n;
     return CLF_OK;
@@ -327,7 +328,8 @@ clf_status clf_scan_folder(const char *dir, clf_scan *out)
     st = walk_classes(dir, out);
     if (st != CLF_OK)
         return st;
-    qsort(out->files, out->n_files, sizeof *out->files, cmp_files);
+    if (out->n_files > 1)
+        qsort(out->files, out->n_files, sizeof *out->files, cmp_files);
     if (out->n_other)
         CLF_LOG_INFO("ignoring %zu files without an image extension (jpg jpeg png bmp gif "
                      "tga ppm pgm pnm pbm), e.g. '%s'",
