@@ -120,6 +120,34 @@ static uint8_t *to_rgb(const uint8_t *px, size_t pixels, int comp)
     return rgb;
 }
 
+static uint32_t le16(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+/* The fewest bytes a BMP or TGA of w x h pixels can hold. stb_image keeps
+ * decoding after the data ends (reading zeros), so a 300-byte file that
+ * declares 12000 x 4000 pixels would cost a full-size decode before the
+ * read past the end is noticed; these files are refused from the header.
+ * Other formats stop early at the end of their data. */
+static uint64_t min_file_bytes(const char *fmt, const uint8_t *d, size_t len, uint64_t pixels)
+{
+    uint32_t bpp;
+
+    if (strcmp(fmt, "BMP") == 0 && len >= 30) {
+        bpp = le16(d + 14) == 12 ? le16(d + 24) : le16(d + 28); /* OS/2 or Windows header */
+        return pixels * bpp / 8;
+    }
+    if (strcmp(fmt, "TGA") == 0 && len >= 18) {
+        uint64_t bytes = (d[16] + 7u) / 8u;
+
+        if (d[2] >= 9) /* run-length packets: 1 byte + a pixel for up to 128 */
+            return (pixels + 127) / 128 * (1 + bytes);
+        return pixels * bytes;
+    }
+    return 0;
+}
+
 static const char *reason(void)
 {
     const char *r = stbi_failure_reason();
@@ -153,6 +181,12 @@ clf_status clf_stb_decode(const char *fmt, const uint8_t *data, size_t len, clf_
     if (clf_image_check_size(fmt, (uint64_t)(w > 0 ? w : 0), (uint64_t)(h > 0 ? h : 0),
                              channels, NULL, why, why_size) != CLF_OK)
         return CLF_ERR_IMAGE;
+
+    if (min_file_bytes(fmt, data, len, (uint64_t)w * (uint64_t)h) > len) {
+        clf_why(why, why_size, "%s file is truncated: %zu bytes cannot hold %d x %d pixels",
+                fmt, len, w, h);
+        return CLF_ERR_IMAGE;
+    }
 
     /* The file's own channels (req_comp 0), converted here: stb_image 2.27
      * runs 16-bit PGM data through its 8-bit channel converter when asked
