@@ -5,6 +5,7 @@
 #include "clfit/data.h"
 #include "clfit/log.h"
 #include "core/alloc.h"
+#include "data/cache.h"
 #include "data/dataset_impl.h"
 #include "data/decode_pool.h"
 #include "data/scan.h"
@@ -119,28 +120,111 @@ static clf_status check_classes(const clf_dataset *ds, const char *dir, bool all
     return empty && !allow ? CLF_ERR_DATA : CLF_OK;
 }
 
-static clf_status decode(const clf_data_opts *o, clf_scan *scan, clf_dataset *ds, bool *ok)
-{
-    const char **paths = clf_malloc_array(scan->n_files, sizeof *paths, "path list");
-    clf_decode_req req = {
-        .n = scan->n_files,
-        .height = ds->h,
-        .width = ds->w,
-        .threads = o->threads,
-        .on_bad_image = o->on_bad_image,
-        .progress = o->progress,
-        .progress_user = o->progress_user,
-    };
-    clf_status st;
+/* What one load carries between its steps. */
+typedef struct loading {
+    const char *dir;
+    const clf_data_opts *o;
+    clf_scan scan;
+    clf_dataset *ds;
+    bool *ok;                /* per candidate file: usable */
+    clf_file_stamp *stamps;  /* per candidate file, with a cache only */
+    clf_cache *cache;
+    size_t hits, fresh;      /* images from the cache; newly decoded ones */
+} loading;
 
-    if (!paths)
-        return CLF_ERR_NOMEM;
-    for (size_t i = 0; i < scan->n_files; i++)
-        paths[i] = scan->files[i].path;
-    req.paths = paths;
-    st = clf_decode_files(&req, ds->pixels, ok);
+/* A scan path relative to the data folder (scan paths start with it). */
+static const char *rel_path(const char *dir, const char *path)
+{
+    path += strlen(dir);
+    return *path == '/' ? path + 1 : path;
+}
+
+/* Takes what the cache has for unchanged files; lists the rest in
+ * todo (file indices). Returns how many are left to decode. */
+static size_t use_cache(loading *L, size_t *todo)
+{
+    size_t slot = (size_t)L->ds->h * (size_t)L->ds->w * 3, m = 0;
+
+    if (L->stamps)
+        L->cache = clf_cache_open(L->o->cache_dir, L->dir, L->ds->h, L->ds->w);
+    for (size_t i = 0; i < L->scan.n_files; i++) {
+        const char *path = L->scan.files[i].path;
+
+        if (L->stamps) {
+            clf_file_stamp_get(path, &L->stamps[i]);
+            if (clf_cache_get(L->cache, rel_path(L->dir, path), &L->stamps[i],
+                              L->ds->pixels + i * slot)) {
+                L->ok[i] = true;
+                L->hits++;
+                continue;
+            }
+        }
+        todo[m++] = i;
+    }
+    if (L->hits)
+        CLF_LOG_INFO("%zu of %zu images came from the image cache in '%s'", L->hits,
+                     L->scan.n_files, L->o->cache_dir);
+    return m;
+}
+
+static clf_status decode(loading *L)
+{
+    size_t n = L->scan.n_files, m;
+    size_t *todo = clf_malloc_array(n, sizeof *todo, "decode list");
+    const char **paths = clf_malloc_array(n, sizeof *paths, "decode list");
+    bool *ok = clf_calloc_array(n, sizeof *ok, "decode flags");
+    clf_decode_req req = {
+        .height = L->ds->h,
+        .width = L->ds->w,
+        .threads = L->o->threads,
+        .on_bad_image = L->o->on_bad_image,
+        .progress = L->o->progress,
+        .progress_user = L->o->progress_user,
+    };
+    clf_status st = CLF_ERR_NOMEM;
+
+    if (todo && paths && ok) {
+        m = use_cache(L, todo);
+        for (size_t j = 0; j < m; j++)
+            paths[j] = L->scan.files[todo[j]].path;
+        req.paths = paths;
+        req.slots = todo;
+        req.n = m;
+        st = m ? clf_decode_files(&req, L->ds->pixels, ok) : CLF_OK;
+        for (size_t j = 0; j < m; j++) {
+            L->ok[todo[j]] = ok[j];
+            L->fresh += ok[j];
+        }
+    }
+    free(todo);
     free(paths);
+    free(ok);
     return st;
+}
+
+/* Rewrites the cache when this load decoded something new or the cache
+ * held images that are gone. Failures are warnings only. */
+static void save_cache(loading *L)
+{
+    const clf_dataset *ds = L->ds;
+    const char **rel;
+    clf_file_stamp *stamps;
+    size_t k = 0;
+
+    if (!L->stamps || (L->fresh == 0 && L->hits == clf_cache_entries(L->cache)))
+        return;
+    rel = clf_malloc_array(ds->n, sizeof *rel, "cache list");
+    stamps = clf_malloc_array(ds->n, sizeof *stamps, "cache list");
+    for (size_t i = 0; rel && stamps && i < L->scan.n_files; i++)
+        if (L->ok[i]) {
+            rel[k] = rel_path(L->dir, ds->paths[k]);
+            stamps[k++] = L->stamps[i];
+        }
+    if (rel && stamps)
+        clf_cache_save(L->o->cache_dir, L->dir, ds->h, ds->w, ds->n, ds->pixels, rel,
+                       stamps);
+    free(rel);
+    free(stamps);
 }
 
 /* Scans `dir` and creates the dataset with the scan's class names. */
@@ -173,39 +257,43 @@ static clf_status start(const char *dir, const clf_data_opts *o, clf_scan *scan,
 
 clf_status clf_dataset_load(const char *dir, const clf_data_opts *o, clf_dataset **out)
 {
-    clf_scan scan = {0};
-    clf_dataset *ds = NULL;
-    bool *ok = NULL;
+    loading L = {.dir = dir, .o = o};
     clf_status st = check_opts(dir, o, out);
 
     if (st != CLF_OK)
         return st;
     *out = NULL;
-    st = start(dir, o, &scan, &ds);
+    st = start(dir, o, &L.scan, &L.ds);
     if (st != CLF_OK)
         goto done;
 
-    ok = clf_calloc_array(scan.n_files, sizeof *ok, "decode flags");
-    ds->pixels = alloc_block(scan.n_files, ds->h, ds->w);
-    st = ok && ds->pixels ? decode(o, &scan, ds, ok) : CLF_ERR_NOMEM;
+    L.ok = clf_calloc_array(L.scan.n_files, sizeof *L.ok, "decode flags");
+    if (o->cache_dir)
+        L.stamps = clf_calloc_array(L.scan.n_files, sizeof *L.stamps, "file stamps");
+    L.ds->pixels = alloc_block(L.scan.n_files, L.ds->h, L.ds->w);
+    st = L.ok && L.ds->pixels && (L.stamps || !o->cache_dir) ? decode(&L) : CLF_ERR_NOMEM;
     if (st == CLF_OK)
-        st = compact(ds, &scan, ok);
-    if (st == CLF_OK && ds->n == 0) {
+        st = compact(L.ds, &L.scan, L.ok);
+    if (st == CLF_OK && L.ds->n == 0) {
         CLF_LOG_ERROR("no usable image in '%s': all %zu image files were skipped", dir,
-                      ds->skipped);
+                      L.ds->skipped);
         st = CLF_ERR_DATA;
     }
     if (st == CLF_OK)
-        st = check_classes(ds, dir, o->allow_empty_classes);
+        st = check_classes(L.ds, dir, o->allow_empty_classes);
     if (st == CLF_OK)
-        CLF_LOG_INFO("found %zu images in %d classes in '%s' (%zu skipped)", ds->n,
-                     ds->classes, dir, ds->skipped);
+        save_cache(&L);
+    if (st == CLF_OK)
+        CLF_LOG_INFO("found %zu images in %d classes in '%s' (%zu skipped)", L.ds->n,
+                     L.ds->classes, dir, L.ds->skipped);
 done:
-    free(ok);
-    clf_scan_free(&scan);
+    free(L.ok);
+    free(L.stamps);
+    clf_cache_close(L.cache);
+    clf_scan_free(&L.scan);
     if (st != CLF_OK)
-        clf_dataset_free(ds);
+        clf_dataset_free(L.ds);
     else
-        *out = ds;
+        *out = L.ds;
     return st;
 }

@@ -95,7 +95,8 @@ static void *worker(void *arg)
 
         why[0] = '\0';
         st = clf_decode_one(req->paths[i], req->height, req->width,
-                            p->pixels + i * p->slot_bytes, why, sizeof why);
+                            p->pixels + (req->slots ? req->slots[i] : i) * p->slot_bytes, why,
+                            sizeof why);
         if (st != CLF_OK)
             copy = strdup(why); /* NULL is tolerated: the report says less */
 

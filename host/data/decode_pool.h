@@ -18,6 +18,7 @@
 
 typedef struct clf_decode_req {
     const char *const *paths; /* n file paths */
+    const size_t *slots;      /* output slot of file i; NULL: slot i */
     size_t n;
     int height, width;       /* resize target */
     int threads;             /* workers; 0 = one per online core */
@@ -26,8 +27,8 @@ typedef struct clf_decode_req {
     void *progress_user;
 } clf_decode_req;
 
-/* Decodes every file into pixels + i * height * width * 3 (the caller
- * allocates n slots) and sets ok[i]. Bad files (unreadable, not an image,
+/* Decodes every file into pixels + slot * height * width * 3 (the caller
+ * allocates the slots) and sets ok[i] (indexed like paths). Bad files (unreadable, not an image,
  * truncated, too large) are logged as warnings and get ok[i] = false, or,
  * under CLF_BAD_IMAGE_FAIL, the first one is logged as an error and
  * CLF_ERR_IMAGE returned. CLF_ERR_NOMEM stops everything. */

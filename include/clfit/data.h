@@ -36,9 +36,14 @@ typedef struct clf_data_opts {
     clf_bad_image_policy on_bad_image;
     bool allow_empty_classes;       /* default false: an empty class folder is an error */
     int threads;                    /* decoding threads; 0 = one per core */
-    const char *cache_dir;          /* NULL: no on-disk cache of decoded images */
+    /* NULL: no on-disk cache. Otherwise decoded, resized images are kept
+     * in one file per data folder and size in this folder (created if
+     * missing) and reused while a file's size and mtime are unchanged;
+     * bad files are not cached. Cache trouble is only ever a warning. */
+    const char *cache_dir;
     /* Called on the calling thread after each file is decoded, with the
-     * number done so far and the number of files found (may be NULL). */
+     * number done so far and the number to decode: the files found, less
+     * those taken from the cache (may be NULL). */
     void (*progress)(size_t done, size_t total, void *user);
     void *progress_user;
 } clf_data_opts;
