@@ -543,6 +543,19 @@ static void bomb_stb(void **state)
     expect_reject((const uint8_t *)pnm, sizeof pnm - 1, "bomb.ppm", "refusing to decode");
 }
 
+/* Header numbers too long for stb_image's int arithmetic (fuzzing found
+ * 3333333333 overflowing it) are refused before it reads them; nine
+ * digits still reach the size guard. Comments are skipped like stb does. */
+static void pnm_long_numbers(void **state)
+{
+    static const char ten[] = "P6\n4 # w\n3333333333\n255\nxyz";
+    static const char nine[] = "P5 #c\n999999999 1 255 x";
+
+    (void)state;
+    expect_reject((const uint8_t *)ten, sizeof ten - 1, "x.ppm", "more than 9 digits");
+    expect_reject((const uint8_t *)nine, sizeof nine - 1, "x.pgm", "refusing to decode");
+}
+
 /* Within the caps, but far more pixels than the file can hold: BMP and
  * TGA are refused from the header (stb_image would decode the whole
  * declared size from zeros first; fuzzing found a 246-byte run-length TGA
@@ -622,6 +635,7 @@ int main(void)
         cmocka_unit_test(bomb_png),
         cmocka_unit_test(bomb_jpeg),
         cmocka_unit_test(bomb_stb),
+        cmocka_unit_test(pnm_long_numbers),
         cmocka_unit_test(too_small_for_size),
         cmocka_unit_test(size_guard_arithmetic),
     };

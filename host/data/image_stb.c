@@ -148,6 +148,37 @@ static uint64_t min_file_bytes(const char *fmt, const uint8_t *d, size_t len, ui
     return 0;
 }
 
+static bool pnm_space(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* stb_image 2.27 accumulates the PNM header's numbers in an int with no
+ * overflow check (undefined behaviour on a long run of digits, found by
+ * fuzzing). Its own header walk is repeated here (whitespace, '#'
+ * comments, digits) and a number of more than 9 digits is refused. */
+static bool pnm_numbers_fit(const uint8_t *d, size_t len)
+{
+    size_t i = 2;
+
+    for (int k = 0; k < 3; k++) {
+        size_t digits = 0;
+
+        while (i < len && (pnm_space(d[i]) || d[i] == '#')) {
+            if (d[i] == '#')
+                while (i < len && d[i] != '\n' && d[i] != '\r')
+                    i++;
+            else
+                i++;
+        }
+        for (; i < len && d[i] >= '0' && d[i] <= '9'; i++)
+            digits++;
+        if (digits > 9)
+            return false;
+    }
+    return true;
+}
+
 static const char *reason(void)
 {
     const char *r = stbi_failure_reason();
@@ -163,6 +194,10 @@ clf_status clf_stb_decode(const char *fmt, const uint8_t *data, size_t len, clf_
     int channels = strcmp(fmt, "GIF") == 0 ? 4 : 3;
     uint8_t *px;
 
+    if (strcmp(fmt, "PNM") == 0 && !pnm_numbers_fit(data, len)) {
+        clf_why(why, why_size, "PNM header holds a number of more than 9 digits");
+        return CLF_ERR_IMAGE;
+    }
     if (!stbi_info_from_callbacks(&callbacks, &rd, &w, &h, &comp)) {
         clf_why(why, why_size, "%s header unreadable: %s", fmt, reason());
         return CLF_ERR_IMAGE;
