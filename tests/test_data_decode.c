@@ -577,6 +577,11 @@ static void too_small_for_size(void **state)
     put_le(d + 22, 3000, 4);
     expect_reject(d, len, "big.bmp", "cannot hold 4000 x 3000 pixels");
     free(d);
+
+    /* The fuzzer's 17-byte case: a TGA header one byte short, declaring
+     * 2816 x 17803 pixels at 32 bits. */
+    expect_reject((const uint8_t *)"\xc9\x00\x0b P5     \xc9\x00\x0b\x8b" "E ", 17,
+                  "short.tga", "cannot hold 2816 x 17803 pixels");
 }
 
 static void size_guard_arithmetic(void **state)

@@ -33,7 +33,7 @@ static clf_status check_opts(const char *dir, const clf_data_opts *o, clf_datase
     return CLF_OK;
 }
 
-/* One slot per candidate file; the whole block is kept after compaction. */
+/* One slot per candidate file; compaction later gives back skipped ones. */
 static uint8_t *alloc_block(size_t n, int h, int w)
 {
     size_t bytes;

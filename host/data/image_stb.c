@@ -134,13 +134,18 @@ static uint64_t min_file_bytes(const char *fmt, const uint8_t *d, size_t len, ui
 {
     uint32_t bpp;
 
-    if (strcmp(fmt, "BMP") == 0 && len >= 30) {
+    if (strcmp(fmt, "BMP") == 0) {
+        if (len < 30)
+            return UINT64_MAX; /* not even a whole header */
         bpp = le16(d + 14) == 12 ? le16(d + 24) : le16(d + 28); /* OS/2 or Windows header */
         return pixels * bpp / 8;
     }
-    if (strcmp(fmt, "TGA") == 0 && len >= 18) {
-        uint64_t bytes = (d[16] + 7u) / 8u;
+    if (strcmp(fmt, "TGA") == 0) {
+        uint64_t bytes;
 
+        if (len < 18)
+            return UINT64_MAX;
+        bytes = (d[16] + 7u) / 8u;
         if (d[2] >= 9) /* run-length packets: 1 byte + a pixel for up to 128 */
             return (pixels + 127) / 128 * (1 + bytes);
         return pixels * bytes;
