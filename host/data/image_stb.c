@@ -228,9 +228,10 @@ clf_status clf_stb_decode(const char *fmt, const uint8_t *data, size_t len, clf_
         return CLF_ERR_IMAGE;
     }
 
-    /* The file's own channels (req_comp 0), converted here: stb_image 2.27
-     * runs 16-bit PGM data through its 8-bit channel converter when asked
-     * for 3 channels and reads past its buffer (found by fuzzing). */
+    /* The file's own channels (req_comp 0), converted to RGB here:
+     * stb_image 2.27's own converter ran 16-bit PGM data through its 8-bit
+     * path and read past its buffer (found by fuzzing; 16-bit files are
+     * now refused above, and its converter is not used at all). */
     rd = (reader){data, len, 0, false};
     px = stbi_load_from_callbacks(&callbacks, &rd, &w, &h, &comp, 0);
     if (!px) {
