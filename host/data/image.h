@@ -46,7 +46,7 @@ void clf_why(char *why, size_t n, const char *fmt, ...)
  * block. CLF_ERR_IO with `why` set when it cannot be opened, is not a
  * regular file, is larger than max_bytes, or a read fails or comes up
  * short. A zero-byte file is read fine (*len = 0). */
-clf_status clf_file_read_all(const char *path, size_t max_bytes, uint8_t **data, size_t *len,
+clf_status clf_image_file_read(const char *path, size_t max_bytes, uint8_t **data, size_t *len,
                              char *why, size_t why_size);
 
 /* Decodes data[0..len) to RGB. `name` (may be NULL) is used only as the

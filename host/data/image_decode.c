@@ -84,7 +84,7 @@ static int open_regular(const char *path, size_t max_bytes, size_t *len, char *w
     return fd;
 }
 
-clf_status clf_file_read_all(const char *path, size_t max_bytes, uint8_t **data, size_t *len,
+clf_status clf_image_file_read(const char *path, size_t max_bytes, uint8_t **data, size_t *len,
                              char *why, size_t why_size)
 {
     size_t n = 0;

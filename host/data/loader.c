@@ -115,3 +115,13 @@ clf_status clf_loader_batch(const clf_loader *ld, size_t b, uint8_t *images, int
     *count = (int)n;
     return CLF_OK;
 }
+
+int clf_loader_batch_size(const clf_loader *ld)
+{
+    return ld->batch;
+}
+
+const clf_dataset *clf_loader_dataset(const clf_loader *ld)
+{
+    return ld->ds;
+}
