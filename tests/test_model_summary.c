@@ -142,8 +142,8 @@ static void test_functional_and_frozen(void **state)
     assert_non_null(strstr(text, " add (Add)                   (None, 3)                 0"
                                  "         a[0][0], b[0][0]\n"));
     assert_non_null(strstr(text, "Total params: 38 (152.00 B)\n"));
-    assert_non_null(strstr(text, "Trainable params: 23 (92.00 Byte)\n"));
-    assert_non_null(strstr(text, "Non-trainable params: 15 (60.00 Byte)\n"));
+    assert_non_null(strstr(text, "Trainable params: 23 (92.00 B)\n"));
+    assert_non_null(strstr(text, "Non-trainable params: 15 (60.00 B)\n"));
     assert_int_equal(clf_model_param_count(m, true), 23);
     free(text);
     clf_model_free(m);

@@ -284,7 +284,7 @@ clf_status clf_dataset_load(const char *dir, const clf_data_opts *o, clf_dataset
     if (st == CLF_OK)
         save_cache(&L);
     if (st == CLF_OK)
-        CLF_LOG_DEBUG("found %zu images in %d classes in '%s' (%zu skipped)", L.ds->n,
+        CLF_LOG_INFO("found %zu images in %d classes in '%s' (%zu skipped)", L.ds->n,
                      L.ds->classes, dir, L.ds->skipped);
 done:
     free(L.ok);
