@@ -181,7 +181,6 @@ static void release(train_run *r)
 static clf_status load_data(const train_opts *o, train_run *r)
 {
     clf_data_opts d;
-    clf_status st;
 
     clf_data_opts_default(&d);
     d.height = o->height;
