@@ -1,0 +1,36 @@
+/* Fuzzes the image loader: decode from memory (the decoder is chosen by
+ * content, as for a file), then resize to a size taken from the input's
+ * last bytes. Every format decoder is reachable: PNG (libpng), JPEG
+ * (libjpeg-turbo), BMP/GIF/PNM (stb_image by magic) and TGA (stb_image,
+ * tried for unrecognised content because the name ends in .tga). */
+#include <stdlib.h>
+
+#include "data/image.h"
+#include "harness.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    clf_image im;
+    char why[CLF_WHY_SIZE];
+    int dw, dh;
+    uint8_t *dst;
+
+    fuzz_quiet_log();
+    why[0] = '\0';
+    if (clf_image_decode(data, size, "input.tga", &im, why, sizeof why) != CLF_OK) {
+        if (im.rgb || !why[0])
+            abort(); /* a failure must say why and leave nothing behind */
+        return 0;
+    }
+    if (im.w < 1 || im.h < 1 || !im.rgb)
+        abort();
+
+    dw = 1 + data[size - 1] % 64;
+    dh = 1 + data[size / 2] % 64;
+    dst = malloc((size_t)dw * (size_t)dh * 3);
+    if (dst && clf_image_resize(im.rgb, im.w, im.h, dst, dw, dh) != CLF_OK)
+        abort();
+    free(dst);
+    clf_image_free(&im);
+    return 0;
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Writes the small hand-made seeds of fuzz/corpus/tfjs_weights/.
+
+Each seed is a weightsManifest (JSON), a NUL byte, then the shard bytes
+that fuzz_tfjs_weights writes to files s0 and s1 (the bytes are split in
+the middle). The float32 seed reuses tests/fixtures/keras/tfjs_sequential's
+weights.bin; the others exercise each stored type TF.js writes.
+Run from the repository root: fuzz/make_seeds.py
+"""
+import json
+import struct
+from pathlib import Path
+
+out = Path("fuzz/corpus/tfjs_weights")
+out.mkdir(parents=True, exist_ok=True)
+
+
+def seed(name, groups, blob):
+    text = json.dumps(groups, separators=(",", ":")).encode()
+    (out / name).write_bytes(text + b"\0" + blob)
+
+
+bin_f32 = Path("tests/fixtures/keras/tfjs_sequential/weights.bin").read_bytes()
+seed("float32", [{"paths": ["s0", "s1"], "weights": [
+    {"name": "dense/kernel", "shape": [16, 3], "dtype": "float32"},
+    {"name": "dense/bias", "shape": [3], "dtype": "float32"}]}], bin_f32)
+
+halves = struct.pack("<6e", 0.5, -1.0, 2.0, 65504.0, 6e-8, 0.0)
+seed("float16", [{"paths": ["s0", "s1"], "weights": [
+    {"name": "c/kernel", "shape": [2, 3], "dtype": "float32",
+     "quantization": {"dtype": "float16", "original_dtype": "float32"}}]}], halves)
+
+seed("uint8", [{"paths": ["s0", "s1"], "weights": [
+    {"name": "a/kernel", "shape": [2, 2, 1, 2], "dtype": "float32",
+     "quantization": {"dtype": "uint8", "min": -0.5, "scale": 0.01}},
+    {"name": "a/bias", "shape": [2], "dtype": "float32",
+     "quantization": {"dtype": "uint8", "min": 0.0, "scale": 0.1}}]}],
+     bytes(range(0, 200, 20)))
+
+seed("uint16", [{"paths": ["s0"], "weights": [
+    {"name": "bn/gamma", "shape": [3], "dtype": "float32",
+     "quantization": {"dtype": "uint16", "min": -1.0, "scale": 0.001}}]},
+    {"paths": ["s1"], "weights": [
+    {"name": "bn/beta", "shape": [1], "dtype": "float32"}]}],
+    # s0: the three uint16; s1: the float32 and 2 unused bytes (a warning)
+    struct.pack("<3H", 0, 1000, 65535) + struct.pack("<f", 1.5) + b"\0\0")
