@@ -4,7 +4,7 @@
  * failure fills `why` (a short reason, no file name) and the caller, which
  * knows the file, decides how to report it. Decoders:
  *   PNG   libpng's simplified png_image API
- *   JPEG  libjpeg-turbo's TurboJPEG API; warnings count as failures
+ *   JPEG  libjpeg-turbo's TurboJPEG API; missing pixel data fails
  *   BMP, GIF (first frame), TGA, binary PNM (P5/P6)  stb_image
  * The content (magic bytes) picks the decoder, not the file name; only TGA,
  * which has no magic, is tried when nothing else matched and the name ends

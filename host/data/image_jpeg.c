@@ -1,10 +1,14 @@
 /* JPEG through libjpeg-turbo's TurboJPEG API.
  *
- * Baseline and progressive, grey, YCbCr and CMYK/YCCK files decode. Any
- * libjpeg warning ("Premature end of JPEG file", "Corrupt JPEG data")
- * fails the image: libjpeg would otherwise fill the missing rows with grey
- * and report success. CMYK is converted to RGB exactly as PIL does it:
- * Adobe's inverted storage is assumed (PIL always assumes it), then
+ * Baseline and progressive, grey, YCbCr and CMYK/YCCK files decode.
+ * libjpeg warns and goes on where data is damaged. The decode stops at
+ * the first warning; then image_jpeg_check.c decides: a file whose pixel
+ * data is missing ("Premature end of JPEG file", a cut scan) is refused,
+ * since libjpeg would fill the missing rows with grey and report success;
+ * one that is merely untidy ("extraneous bytes before marker") is decoded
+ * again, to the end, and kept, as PIL keeps it.
+ * CMYK is converted to RGB exactly as PIL does it: Adobe's inverted
+ * storage is assumed (PIL always assumes it), then
  * R = (255 - C) * (255 - K) / 255 with PIL's rounding. No colour
  * management (ICC profiles are ignored, as PIL's convert ignores them). */
 #include <stdlib.h>
@@ -13,6 +17,7 @@
 #include <turbojpeg.h>
 
 #include "data/image.h"
+#include "data/image_jpeg_check.h"
 
 /* a * b / 255 rounded, the way PIL's MULDIV255 computes it. */
 static int muldiv255(int a, int b)
@@ -43,10 +48,36 @@ static clf_status fail(tjhandle tj, const char *stage, char *why, size_t why_siz
     return CLF_ERR_IMAGE;
 }
 
+/* Decodes into px, stopping at the first warning; after one, decodes to
+ * the end only if the check finds every pixel's data present. */
+static clf_status decode_pixels(tjhandle tj, const uint8_t *data, size_t len, uint8_t *px,
+                                int w, int h, int pf, char *why, size_t why_size)
+{
+    unsigned long n = (unsigned long)len;
+    clf_status st;
+
+    if (tjDecompress2(tj, data, n, px, w, 0, h, pf, TJFLAG_STOPONWARNING) == 0)
+        return CLF_OK;
+    if (tjGetErrorCode(tj) != TJERR_WARNING) {
+        clf_why(why, why_size, "JPEG decoding failed: %s", tjGetErrorStr2(tj));
+        return CLF_ERR_IMAGE;
+    }
+    st = clf_jpeg_check_complete(data, len, why, why_size);
+    if (st != CLF_OK)
+        return st;
+    if (tjDecompress2(tj, data, n, px, w, 0, h, pf, 0) != 0 &&
+        tjGetErrorCode(tj) != TJERR_WARNING) {
+        clf_why(why, why_size, "JPEG decoding failed: %s", tjGetErrorStr2(tj));
+        return CLF_ERR_IMAGE;
+    }
+    return CLF_OK;
+}
+
 clf_status clf_jpeg_decode(const uint8_t *data, size_t len, clf_image *out, char *why,
                            size_t why_size)
 {
-    int w, h, subsamp, colorspace, channels, pf;
+    int w = 0, h = 0, subsamp, colorspace, channels, pf;
+    clf_status st;
     size_t bytes;
     uint8_t *px;
     tjhandle tj;
@@ -60,7 +91,10 @@ clf_status clf_jpeg_decode(const uint8_t *data, size_t len, clf_image *out, char
         clf_why(why, why_size, "TurboJPEG could not start: %s", tjGetErrorStr2(NULL));
         return CLF_ERR_NOMEM;
     }
-    if (tjDecompressHeader3(tj, data, (unsigned long)len, &w, &h, &subsamp, &colorspace) != 0)
+    /* A warning here (stray bytes between segments) still fills in the
+     * header; the pixel pass below decides whether the file is usable. */
+    if (tjDecompressHeader3(tj, data, (unsigned long)len, &w, &h, &subsamp, &colorspace) != 0 &&
+        tjGetErrorCode(tj) != TJERR_WARNING)
         return fail(tj, "header", why, why_size);
 
     /* CMYK and YCCK decode to 4 bytes a pixel before the conversion. */
@@ -78,10 +112,11 @@ clf_status clf_jpeg_decode(const uint8_t *data, size_t len, clf_image *out, char
         clf_why(why, why_size, "out of memory for a %d x %d JPEG", w, h);
         return CLF_ERR_NOMEM;
     }
-    if (tjDecompress2(tj, data, (unsigned long)len, px, w, 0, h, pf, TJFLAG_STOPONWARNING) !=
-        0) {
+    st = decode_pixels(tj, data, len, px, w, h, pf, why, why_size);
+    if (st != CLF_OK) {
         free(px);
-        return fail(tj, "decoding", why, why_size);
+        tjDestroy(tj);
+        return st;
     }
     tjDestroy(tj);
 
