@@ -1,6 +1,7 @@
 /* Value parsing shared by the clfit subcommands. */
 #include "args.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -46,7 +47,8 @@ bool parse_u64(const char *flag, const char *text, uint64_t *out)
 
     errno = 0;
     v = strtoull(text, &end, 10);
-    if (errno || end == text || *end || text[0] == '-') {
+    /* strtoull skips blanks and negates "-1" to 2^64 - 1: digits only */
+    if (errno || end == text || *end || !isdigit((unsigned char)text[0])) {
         usage_error(flag, "'%s' is not a non-negative whole number", text);
         return false;
     }
@@ -148,6 +150,14 @@ const char *option_name(const struct option *opts, int val)
     return "option";
 }
 
+static bool is_flag(const struct option *opts, int val)
+{
+    for (int i = 0; opts[i].name; i++)
+        if (opts[i].val == val)
+            return true;
+    return false;
+}
+
 int next_option(int argc, char **argv, const struct option *opts)
 {
     int c;
@@ -158,8 +168,12 @@ int next_option(int argc, char **argv, const struct option *opts)
         usage_error(option_name(opts, optopt), "needs a value");
         return '?';
     }
+    if (c == '?' && is_flag(opts, optopt)) { /* a flag that takes no value got one */
+        usage_error(option_name(opts, optopt), "takes no value");
+        return '?';
+    }
     if (c == '?') {
-        usage_error(argv[optind - 1], "unknown option");
+        usage_error(argv[optind - 1], "unknown option (or an ambiguous abbreviation)");
         return '?';
     }
     return c;

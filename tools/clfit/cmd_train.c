@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clfit/data.h"
 #include "clfit/device.h"
@@ -81,6 +82,30 @@ static bool valid_model_spec(const char *spec)
     return false;
 }
 
+/* The spelling of a --device value; whether such a device exists is the
+ * library's to say (exit 1, listing the devices). */
+static bool valid_device_spec(const char *spec)
+{
+    const char *p = spec + 7;
+    size_t a, b;
+
+    if (!*spec) {
+        usage_error("--device", "is empty; use cpu, opencl, opencl:P:D or part of a "
+                                "device name");
+        return false;
+    }
+    if (strncasecmp(spec, "opencl:", 7) != 0)
+        return true;
+    a = strspn(p, "0123456789");
+    b = p[a] == ':' ? strspn(p + a + 1, "0123456789") : 0;
+    if (a == 0 || a > 6 || b == 0 || b > 6 || p[a + 1 + b] != '\0') {
+        usage_error("--device", "'%s' is not opencl:P:D with a platform and a device "
+                                "number (see clfit devices)", spec);
+        return false;
+    }
+    return true;
+}
+
 /* One option's value into *o; false after a usage error. */
 static bool set_option(train_opts *o, int c, const char *v)
 {
@@ -88,7 +113,7 @@ static bool set_option(train_opts *o, int c, const char *v)
     int choice;
 
     switch (c) {
-    case OPT_DEVICE: o->device = v; return true;
+    case OPT_DEVICE: o->device = v; return valid_device_spec(v);
     case OPT_MODEL: o->model = v; return valid_model_spec(v);
     case OPT_PREPROCESS:
         if (!parse_choice("--preprocess", v, preprocess_names, &choice))

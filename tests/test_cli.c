@@ -1,0 +1,428 @@
+/* The clfit command line, run as a user runs it: the built binary in a
+ * child process, its exit code, stdout and stderr.
+ *
+ * Every flag of every subcommand gets missing, malformed and out-of-range
+ * values, written both as "--flag value" and "--flag=value": each must be
+ * a usage error (exit 2) whose message names the flag, before any device
+ * is opened. Then runtime failures (exit 1, the path or device named) and
+ * the device fallbacks, on a tiny image folder made here. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "support/backends.h"
+#include "test_data_util.h"
+
+#define CLFIT_EXE CLFIT_BINARY_DIR "/clfit"
+
+enum { OUT_MAX = 1 << 16, MAX_ARGS = 32 };
+
+typedef struct result {
+    int code;                    /* exit status, or 128 + signal */
+    char out[OUT_MAX], err[OUT_MAX];
+} result;
+
+/* Reads what the child wrote into fd (from the start) into buf. */
+static void read_back(int fd, char *buf)
+{
+    ssize_t n;
+    size_t got = 0;
+
+    lseek(fd, 0, SEEK_SET);
+    while (got < OUT_MAX - 1 && (n = read(fd, buf + got, OUT_MAX - 1 - got)) > 0)
+        got += (size_t)n;
+    buf[got] = '\0';
+    close(fd);
+}
+
+static int scratch_fd(void)
+{
+    char path[] = "/tmp/clfit-cli-XXXXXX";
+    int fd = mkstemp(path);
+
+    assert_true(fd >= 0);
+    unlink(path);
+    return fd;
+}
+
+/* Runs clfit with argv (NULL-terminated, without the program name) and
+ * the environment changes env ("NAME=value" sets, "NAME" unsets; may be
+ * NULL). CLFIT_DEVICE is always unset first, so the machine's own
+ * setting cannot change the outcome. The child is killed after 120 s. */
+static void run_env(result *r, const char *const *env, const char *const *argv)
+{
+    const char *args[MAX_ARGS + 2] = {CLFIT_EXE};
+    int out = scratch_fd(), err = scratch_fd(), status;
+    pid_t pid;
+
+    for (int i = 0; argv[i]; i++) {
+        assert_true(i < MAX_ARGS);
+        args[i + 1] = argv[i];
+    }
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        unsetenv("CLFIT_DEVICE");
+        for (int i = 0; env && env[i]; i++) {
+            if (strchr(env[i], '='))
+                putenv((char *)env[i]);
+            else
+                unsetenv(env[i]);
+        }
+        dup2(out, 1);
+        dup2(err, 2);
+        alarm(120);
+        execv(CLFIT_EXE, (char *const *)args);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    r->code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    read_back(out, r->out);
+    read_back(err, r->err);
+}
+
+#define RUN(r, ...) run_env((r), NULL, (const char *const[]){__VA_ARGS__, NULL})
+#define RUN_ENV(r, env, ...) run_env((r), (env), (const char *const[]){__VA_ARGS__, NULL})
+
+/* Fails with the whole output unless the exit code is `code` and stderr
+ * holds `needle`. */
+static void expect(const result *r, int code, const char *needle, const char *what)
+{
+    if (r->code != code || !strstr(r->err, needle))
+        fail_msg("%s: want exit %d and stderr with \"%s\"; got exit %d\n"
+                 "--- stdout:\n%s--- stderr:\n%s",
+                 what, code, needle, r->code, r->out, r->err);
+}
+
+/* ---- a tiny image folder ---- */
+
+static char data_dir[600], tmp_root[512];
+
+/* root/data: classes a and b, six 6 x 6 PNGs each (bright / dark with a
+ * per-image shade), enough for the default 0.7/0.2/0.1 split. */
+static int make_folder(void **state)
+{
+    (void)state;
+    if (!temp_dir(tmp_root, sizeof tmp_root))
+        return -1;
+    snprintf(data_dir, sizeof data_dir, "%s/data", tmp_root);
+    if (make_dir(tmp_root, "data") || make_dir(data_dir, "a") || make_dir(data_dir, "b"))
+        return -1;
+    for (int i = 0; i < 6; i++) {
+        char rel[32];
+
+        snprintf(rel, sizeof rel, "a/%d.png", i);
+        if (put_solid_png(data_dir, rel, 6, 6, 200 + 5 * i, 190, 180))
+            return -1;
+        snprintf(rel, sizeof rel, "b/%d.png", i);
+        if (put_solid_png(data_dir, rel, 6, 6, 20 + 5 * i, 30, 40))
+            return -1;
+    }
+    return 0;
+}
+
+static int remove_folder(void **state)
+{
+    (void)state;
+    remove_tree(tmp_root);
+    return 0;
+}
+
+/* ---- usage errors: every flag ---- */
+
+typedef struct bad_flag {
+    const char *flag;
+    const char *values[16];      /* NULL-terminated */
+} bad_flag;
+
+/* Bad values per train flag; each is tried as "--flag value" and as
+ * "--flag=value", and the flag alone at the end (no value). */
+static const bad_flag train_bad[] = {
+    {"--device", {"", "opencl:", "opencl:x:0", "opencl:0", "opencl:0:", "opencl:0:0:1",
+                  "opencl:-1:0", NULL}},
+    {"--model", {"", "cnn", "mlp", "mlp:", "mlp:0", "mlp:-4", "mlp:x", "mlp:99999999",
+                 "mlp:1.5", NULL}},
+    {"--preprocess", {"", "zero", "UNIT", NULL}},
+    {"--image-size", {"", "0", "-3", "x", "5x", "x5", "5x5x5", "99999", "1.5", "5x0",
+                      "abc", NULL}},
+    {"--epochs", {"", "0", "-1", "1.5", "abc", "99999999999999999999", "2x", NULL}},
+    {"--batch-size", {"", "0", "-12", "70000", "x", "1e3", NULL}},
+    {"--optimizer", {"", "rmsprop", "Adam", NULL}},
+    {"--learning-rate", {"", "0", "-1", "nan", "inf", "1e400", "abc", "1e4", "0.1x",
+                         NULL}},
+    {"--seed", {"", "-1", " -1", "x", "1.5", "99999999999999999999999", "+", NULL}},
+    {"--split", {"", "0.5", "0.5,0.6", "a,b", "0.7,0.2,0.1,0", "-0.1,1.1", ",,", "nan,0,1",
+                 "0.7;0.3", NULL}},
+    {"--on-bad-image", {"", "ignore", "SKIP", NULL}},
+    {"--threads", {"", "0", "-2", "99999", "x", NULL}},
+};
+
+/* A usage error names the flag, and nothing ran: no "Device:" line. */
+static void expect_usage(const result *r, const char *flag, const char *what)
+{
+    expect(r, 2, flag, what);
+    if (strstr(r->out, "Device:"))
+        fail_msg("%s: a device was opened before the usage error", what);
+}
+
+static void train_flag_values(void **state)
+{
+    result *r = malloc(sizeof *r);
+    char joined[256], what[300];
+
+    (void)state;
+    assert_non_null(r);
+    for (size_t f = 0; f < sizeof train_bad / sizeof train_bad[0]; f++) {
+        const bad_flag *b = &train_bad[f];
+
+        for (int v = 0; b->values[v]; v++) {
+            snprintf(what, sizeof what, "train %s '%s'", b->flag, b->values[v]);
+            RUN(r, "train", b->flag, b->values[v], data_dir);
+            expect_usage(r, b->flag, what);
+
+            snprintf(joined, sizeof joined, "%s=%s", b->flag, b->values[v]);
+            RUN(r, "train", data_dir, joined);
+            expect_usage(r, b->flag, joined);
+        }
+        snprintf(what, sizeof what, "train DIR %s (no value)", b->flag);
+        RUN(r, "train", data_dir, b->flag);
+        expect_usage(r, b->flag, what);
+        expect_usage(r, "needs a value", what);
+    }
+    free(r);
+}
+
+static void flags_without_values(void **state)
+{
+    result r;
+
+    (void)state;
+    RUN(&r, "train", data_dir, "--verbose=yes");
+    expect_usage(&r, "--verbose", "--verbose=yes");
+    expect_usage(&r, "takes no value", "--verbose=yes");
+}
+
+static void unknown_flags_and_commands(void **state)
+{
+    result r;
+
+    (void)state;
+    RUN(&r, "train", data_dir, "--frobnicate", "3");
+    expect_usage(&r, "--frobnicate", "unknown flag");
+    RUN(&r, "train", "-x", data_dir);
+    expect_usage(&r, "-x", "unknown short flag");
+    RUN(&r, "frob");
+    expect_usage(&r, "unknown command 'frob'", "unknown command");
+    RUN(&r, "devices", "--all");
+    expect_usage(&r, "devices", "devices with an argument");
+    run_env(&r, NULL, (const char *const[]){NULL});
+    expect_usage(&r, "usage: clfit COMMAND", "no command");
+}
+
+static void data_dir_count(void **state)
+{
+    result r;
+
+    (void)state;
+    RUN(&r, "train");
+    expect_usage(&r, "DATA_DIR", "train without DATA_DIR");
+    RUN(&r, "train", "--epochs", "1");
+    expect_usage(&r, "DATA_DIR", "train with flags but no DATA_DIR");
+    RUN(&r, "train", data_dir, data_dir);
+    expect_usage(&r, "one DATA_DIR", "train with two folders");
+}
+
+static void help_is_not_an_error(void **state)
+{
+    result r;
+
+    (void)state;
+    RUN(&r, "--help");
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out, "--learning-rate"));
+}
+
+/* ---- runtime failures: exit 1, naming what is wrong ---- */
+
+static void missing_data_dir(void **state)
+{
+    char path[700];
+    result r;
+
+    (void)state;
+    snprintf(path, sizeof path, "%s/no-such-folder", tmp_root);
+    RUN(&r, "train", path, "--device", "cpu");
+    expect(&r, 1, path, "nonexistent DATA_DIR");
+    expect(&r, 1, "No such file or directory", "nonexistent DATA_DIR");
+
+    /* a file where the folder should be */
+    snprintf(path, sizeof path, "%s/a/0.png", data_dir);
+    RUN(&r, "train", path, "--device", "cpu");
+    expect(&r, 1, path, "DATA_DIR is a file");
+}
+
+static void empty_class_folder(void **state)
+{
+    char root[512], data[600];
+    result r;
+
+    (void)state;
+    assert_non_null(temp_dir(root, sizeof root));
+    snprintf(data, sizeof data, "%s/d", root);
+    assert_int_equal(make_dir(root, "d"), 0);
+    assert_int_equal(make_dir(data, "full"), 0);
+    assert_int_equal(make_dir(data, "hollow"), 0);
+    for (int i = 0; i < 4; i++) {
+        char rel[32];
+
+        snprintf(rel, sizeof rel, "full/%d.png", i);
+        assert_int_equal(put_solid_png(data, rel, 4, 4, 9 * i, 0, 0), 0);
+    }
+    RUN(&r, "train", data, "--device", "cpu", "--image-size", "4");
+    expect(&r, 1, "hollow", "empty class folder");
+    remove_tree(root);
+}
+
+/* Two images under the default 0.7/0.2/0.1 split: random_split's sizes
+ * are 2/0/0 (floor 1.4, 0.4, 0.2 = 1/0/0, the remainder 1 to the first
+ * subset), so validation would be empty: exit 1 with a message that says
+ * so, not an empty batch. */
+static void too_few_images(void **state)
+{
+    char root[512], data[600];
+    result r;
+
+    (void)state;
+    assert_non_null(temp_dir(root, sizeof root));
+    snprintf(data, sizeof data, "%s/d", root);
+    assert_int_equal(make_dir(root, "d"), 0);
+    assert_int_equal(make_dir(data, "x"), 0);
+    assert_int_equal(make_dir(data, "y"), 0);
+    assert_int_equal(put_solid_png(data, "x/0.png", 4, 4, 1, 2, 3), 0);
+    assert_int_equal(put_solid_png(data, "y/0.png", 4, 4, 3, 2, 1), 0);
+    RUN(&r, "train", data, "--device", "cpu", "--image-size", "4");
+    expect(&r, 1, "2 images are too few for the split 0.7,0.2,0.1", "too few images");
+    expect(&r, 1, "2/0/0", "too few images");
+    remove_tree(root);
+}
+
+/* ---- devices ---- */
+
+static void device_that_does_not_exist(void **state)
+{
+    result r;
+
+    (void)state;
+    RUN(&r, "train", data_dir, "--device", "opencl:9:9");
+    if (clf_test_have_opencl()) {
+        expect(&r, 1, "opencl:9:9", "--device opencl:9:9");
+        expect(&r, 1, "opencl:0:0", "--device opencl:9:9 lists the devices");
+    } else {
+        expect(&r, 1, "install an OpenCL driver", "--device opencl:9:9 without OpenCL");
+    }
+    expect(&r, 1, "cpu", "--device opencl:9:9 names the cpu backend");
+
+    RUN(&r, "train", data_dir, "--device", "no-such-device-name");
+    expect(&r, 1, "no-such-device-name", "--device by an unknown name");
+}
+
+/* The ICD loader pointed at an empty vendors folder finds no platform. */
+static void no_opencl_platform(void **state)
+{
+    char vendors[512], env_vendors[600];
+    const char *env[] = {env_vendors, "OPENCL_VENDOR_PATH", NULL};
+    result r;
+
+    (void)state;
+    assert_non_null(temp_dir(vendors, sizeof vendors));
+    snprintf(env_vendors, sizeof env_vendors, "OCL_ICD_VENDORS=%s", vendors);
+
+    RUN_ENV(&r, env, "train", data_dir, "--device", "opencl", "--image-size", "6");
+    expect(&r, 1, "install an OpenCL driver", "--device opencl with no platform");
+
+    /* without --device: the cpu backend, with a notice, and training runs */
+    RUN_ENV(&r, env, "train", data_dir, "--image-size", "6", "--epochs", "1");
+    expect(&r, 0, "using the plain C cpu backend", "no --device, no platform");
+    assert_non_null(strstr(r.out, "Device: cpu"));
+
+    RUN_ENV(&r, env, "devices");
+    expect(&r, 0, "install an OpenCL driver", "devices with no platform");
+    assert_non_null(strstr(r.out, "cpu"));
+    rmdir(vendors);
+}
+
+/* ---- a run that works, and bad images in it ---- */
+
+static void tiny_run_succeeds(void **state)
+{
+    result r;
+
+    (void)state;
+    RUN(&r, "train", data_dir, "--device", "cpu", "--image-size", "6", "--epochs", "2",
+        "--batch-size", "4");
+    expect(&r, 0, "", "tiny training run");
+    assert_non_null(strstr(r.out, "Epoch 2/2"));
+    assert_non_null(strstr(r.out, "test_accuracy"));
+}
+
+/* A text file posing as a PNG: a warning naming it and exit 0 by default;
+ * exit 1 with --on-bad-image fail. */
+static void bad_image_policy(void **state)
+{
+    char root[512], data[600];
+    result r;
+
+    (void)state;
+    assert_non_null(temp_dir(root, sizeof root));
+    snprintf(data, sizeof data, "%s/d", root);
+    assert_int_equal(make_dir(root, "d"), 0);
+    assert_int_equal(make_dir(data, "a"), 0);
+    assert_int_equal(make_dir(data, "b"), 0);
+    for (int i = 0; i < 5; i++) {
+        char rel[32];
+
+        snprintf(rel, sizeof rel, "a/%d.png", i);
+        assert_int_equal(put_solid_png(data, rel, 4, 4, 200, 10 * i, 0), 0);
+        snprintf(rel, sizeof rel, "b/%d.png", i);
+        assert_int_equal(put_solid_png(data, rel, 4, 4, 0, 10 * i, 200), 0);
+    }
+    assert_int_equal(put_bytes(data, "b/notes.png", "just some text\n", 15), 0);
+
+    RUN(&r, "train", data, "--device", "cpu", "--image-size", "4", "--epochs", "1");
+    expect(&r, 0, "notes.png", "a text file among the images");
+    RUN(&r, "train", data, "--device", "cpu", "--image-size", "4", "--epochs", "1",
+        "--on-bad-image", "fail");
+    expect(&r, 1, "notes.png", "--on-bad-image fail");
+    remove_tree(root);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(train_flag_values),
+        cmocka_unit_test(flags_without_values),
+        cmocka_unit_test(unknown_flags_and_commands),
+        cmocka_unit_test(data_dir_count),
+        cmocka_unit_test(help_is_not_an_error),
+        cmocka_unit_test(missing_data_dir),
+        cmocka_unit_test(empty_class_folder),
+        cmocka_unit_test(too_few_images),
+        cmocka_unit_test(device_that_does_not_exist),
+        cmocka_unit_test(no_opencl_platform),
+        cmocka_unit_test(tiny_run_succeeds),
+        cmocka_unit_test(bad_image_policy),
+    };
+
+    return cmocka_run_group_tests(tests, make_folder, remove_folder);
+}
