@@ -45,7 +45,8 @@ static uint8_t *splice(const uint8_t *d, size_t len, size_t at, const void *ins,
     memcpy(o, d, at);
     memcpy(o + at, ins, n);
     memcpy(o + at + n, d + at, keep - at);
-    memcpy(o + n + keep, tail, m);
+    if (m)
+        memcpy(o + n + keep, tail, m);
     *out_len = n + keep + m;
     return o;
 }

@@ -353,6 +353,17 @@ static void test_bad_connections(void **state)
                       NODE("b") "}, {\"class_name\": \"Flatten\", \"name\": \"b\", "
                       "\"config\": {}, " NODE("a") "}", "a"),
                  CLF_ERR_FORMAT, "cycle", "bad.json");
+    /* fuzz-found: node indices beyond int's range were converted to int
+     * (undefined behaviour); now any index that is not a whole number
+     * >= 0 is refused, in Keras 2 lists and Keras 3 keras_history */
+    expect_error(FUNC("{\"class_name\": \"Flatten\", \"name\": \"f\", \"config\": {}, "
+                      "\"inbound_nodes\": [[[\"in\", 7.7e101, 0, {}]]]}", "f"),
+                 CLF_ERR_FORMAT, "input 'in'", "whole numbers >= 0");
+    expect_error(FUNC("{\"class_name\": \"Flatten\", \"name\": \"f\", \"config\": {}, "
+                      "\"inbound_nodes\": [{\"args\": [{\"class_name\": "
+                      "\"__keras_tensor__\", \"config\": {\"keras_history\": "
+                      "[\"in\", 0, -1e300]}}]}]}", "f"),
+                 CLF_ERR_FORMAT, "input 'in'", "whole numbers >= 0");
 }
 
 /* Parses fine, fails in shape propagation naming the layer. */

@@ -2,9 +2,12 @@
 #include "io/file_read.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "clfit/log.h"
 #include "core/alloc.h"
@@ -22,18 +25,43 @@ static long file_size(FILE *f)
     return n;
 }
 
+/* Opens path for reading only if it is a regular file. O_NONBLOCK keeps a
+ * FIFO from blocking the open (a named pipe given as a model file would
+ * otherwise hang clfit); a folder or device is refused by name. */
+static FILE *open_regular(const char *path)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    FILE *f;
+
+    if (fd < 0) {
+        CLF_LOG_ERROR("%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        CLF_LOG_ERROR("%s: not a regular file (%s)", path,
+                      S_ISDIR(st.st_mode) ? "a folder" : "a pipe, socket or device");
+        close(fd);
+        return NULL;
+    }
+    f = fdopen(fd, "rb");
+    if (!f) {
+        CLF_LOG_ERROR("%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
 clf_status clf_file_read_all(const char *path, size_t max_bytes, char **data, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = open_regular(path);
     long n;
     char *buf;
 
     *data = NULL;
     *len = 0;
-    if (!f) {
-        CLF_LOG_ERROR("%s: cannot open: %s", path, strerror(errno));
+    if (!f)
         return CLF_ERR_IO;
-    }
     n = file_size(f);
     if (n < 0) {
         CLF_LOG_ERROR("%s: cannot tell the file size: %s", path, strerror(errno));

@@ -9,7 +9,8 @@
 /* Reads all of `path` into a malloc'd buffer with a NUL byte appended
  * (not counted in *len), so text can be parsed in place. Files larger
  * than max_bytes are refused. On failure logs the file name and reason
- * and returns CLF_ERR_IO (missing or unreadable), CLF_ERR_FORMAT (too
+ * and returns CLF_ERR_IO (missing, unreadable, or not a regular file: a
+ * folder, or a FIFO, which is never waited on), CLF_ERR_FORMAT (too
  * large) or CLF_ERR_NOMEM; *data is then NULL. The caller frees *data. */
 clf_status clf_file_read_all(const char *path, size_t max_bytes, char **data, size_t *len);
 

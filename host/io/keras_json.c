@@ -4,6 +4,8 @@
  * One layer's config is read by io/keras_layers.c. */
 #include "io/keras_json.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +104,11 @@ static clf_status add_input(parser *p, raw_layer *r, const char *name, int node,
                       r->d.name);
         return CLF_ERR_FORMAT;
     }
+    if (node < 0 || tensor < 0) {
+        CLF_LOG_ERROR("%s: layer '%s': input '%s' needs a node and a tensor index that are "
+                      "whole numbers >= 0", p->what, r->d.name, name);
+        return CLF_ERR_FORMAT;
+    }
     if (node != 0 || tensor != 0) {
         CLF_LOG_ERROR("%s: layer '%s': input '%s' refers to its call %d, output %d; only "
                       "layers called once with one output are supported", p->what,
@@ -117,11 +124,15 @@ static clf_status add_input(parser *p, raw_layer *r, const char *name, int node,
     return CLF_OK;
 }
 
+/* Entry i of arr as a non-negative int; -1 for anything else (not a
+ * number, fractional, or beyond int: converting 1e300 to int is undefined
+ * behaviour, found by fuzzing), which add_input refuses. */
 static int int_at(const cJSON *arr, int i)
 {
     const cJSON *v = cJSON_GetArrayItem(arr, i);
+    double d = cJSON_IsNumber(v) ? v->valuedouble : -1.0;
 
-    return cJSON_IsNumber(v) ? (int)v->valuedouble : -1;
+    return d >= 0.0 && d <= INT_MAX && d == floor(d) ? (int)d : -1;
 }
 
 /* Keras 3 node: {"args": [...], "kwargs": {...}}; every keras tensor found
