@@ -1,8 +1,7 @@
 /* Model and weight files that are not files: a named pipe (FIFO), a
  * folder, a missing path. Each must fail at once with CLF_ERR_IO and a
  * message naming the path; a FIFO must never be waited on (an alarm turns
- * a hang into a failed test). Also the fuzz-found inputs of the model
- * readers, kept as regression cases (see fuzz/README.md). */
+ * a hang into a failed test). */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
