@@ -64,6 +64,17 @@ clf_status clf_fit(clf_model *m, clf_loader *train, clf_loader *val, int epochs,
 /* Loss and accuracy over every batch of a loader (unshuffled order). */
 clf_status clf_evaluate(clf_model *m, clf_loader *ld, clf_metrics *out);
 
+/* Feature caching. For a model with a frozen base (clf_model_feature_size
+ * > 0), fit() and evaluate() keep each image's base output in host memory,
+ * found by the image's content: the base runs once per image, in the first
+ * pass that sees it, and later epochs (and validations) run only the head.
+ * Results equal those without the cache. The memory is announced (info)
+ * when the first fit() starts; if the images of that fit would need more
+ * than the limit, caching stays off (one notice). This sets the limit in
+ * bytes: the default (SIZE_MAX) means 40% of the physical RAM, 0 turns
+ * caching off. Call it before the first fit() or evaluate(). */
+void clf_fit_set_cache_limit(clf_model *m, size_t bytes);
+
 /* Mean loss and accuracy of accumulated metrics (0 when count is 0). */
 double clf_metrics_loss(const clf_metrics *mt);
 double clf_metrics_accuracy(const clf_metrics *mt);
