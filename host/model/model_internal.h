@@ -166,6 +166,12 @@ void clf_model_want_input_grad(clf_model *m);
 clf_status clf_builtin_desc(const char *spec, int height, int width, int classes,
                             clf_graph_desc *g);
 
+/* Appends the layers of "linear" / "mlp:N" after the last layer of g (its
+ * output), named as Keras would (flatten, dense, dense_1, ... avoiding
+ * names g has); g->layers is reallocated. CLF_ERR_ARG for a bad spec or
+ * class count. */
+clf_status clf_builtin_head(const char *spec, int classes, clf_graph_desc *g);
+
 /* A layer description with Keras's defaults for `kind`. */
 void clf_layer_desc_init(clf_layer_desc *l, clf_layer_kind kind, const char *name);
 
