@@ -194,6 +194,11 @@ void clf_feature_cache_free(clf_feature_cache *c)
     free(c);
 }
 
+size_t clf_feature_cache_rows(const clf_model *m)
+{
+    return m->cache ? m->cache->rows : 0;
+}
+
 /* ---- planning ---- */
 
 void clf_fit_set_cache_limit(clf_model *m, size_t bytes)
@@ -209,6 +214,20 @@ static size_t default_limit(void)
     if (pages <= 0 || page <= 0)
         return (size_t)1 << 30;
     return (size_t)((double)pages * (double)page * 0.4);
+}
+
+/* "752 MB", "288 bytes" */
+static const char *size_text(double bytes, char *buf, size_t size)
+{
+    static const char *const units[] = {"bytes", "KB", "MB", "GB", "TB"};
+    int u = 0;
+
+    while (u < 4 && bytes >= 1000.0) {
+        bytes /= 1000.0;
+        u++;
+    }
+    snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+    return buf;
 }
 
 static clf_status cache_new(clf_model *m, size_t f, size_t limit, clf_feature_cache **out)
@@ -238,6 +257,7 @@ static clf_status cache_new(clf_model *m, size_t f, size_t limit, clf_feature_ca
 clf_status clf_feature_cache_plan(clf_model *m, size_t images)
 {
     size_t f = clf_model_feature_size(m), limit, bytes;
+    char a[32], b[32];
 
     if (f == 0 || !m->image_input || m->cache)
         return CLF_OK;
@@ -245,17 +265,18 @@ clf_status clf_feature_cache_plan(clf_model *m, size_t images)
     if (!clf_mul4_size(images, f, sizeof(float), 1, &bytes))
         bytes = SIZE_MAX;
     TRY(cache_new(m, f, limit, &m->cache));
-    if (limit == 0)
+    if (limit == 0) {
         m->cache->off = true;
-    else if (bytes > limit) {
+    } else if (bytes > limit) {
         CLF_LOG_INFO("not caching the frozen base's output: %zu images x %zu floats would "
-                     "take %.0f MB, more than the %.0f MB allowed; the base runs on every "
-                     "batch", images, f, (double)bytes / 1e6, (double)limit / 1e6);
+                     "take %s, more than the %s allowed; the base runs on every batch",
+                     images, f, size_text((double)bytes, a, sizeof a),
+                     size_text((double)limit, b, sizeof b));
         m->cache->off = true;
     } else {
-        CLF_LOG_INFO("caching the frozen base's output: %zu floats per image, %.0f MB of "
-                     "host memory for %zu images; later epochs run only the head", f,
-                     (double)bytes / 1e6, images);
+        CLF_LOG_INFO("caching the frozen base's output: %zu floats per image, %s of host "
+                     "memory for %zu images; later epochs run only the head", f,
+                     size_text((double)bytes, a, sizeof a), images);
     }
     return CLF_OK;
 }
@@ -285,9 +306,11 @@ static clf_status fill_misses(clf_model *m, clf_feature_cache *c, const uint8_t 
             memcpy(c->batch + (size_t)r * c->f, out + (size_t)k * c->f, c->f * sizeof *out);
         TRY(store(c, h[2 * r], h[2 * r + 1], c->batch + (size_t)r * c->f, &stored));
         if (!stored && c->rows >= c->max_rows && !c->full_noted) {
-            CLF_LOG_INFO("feature cache full at %zu images (%.0f MB); images beyond them "
-                         "run through the base each time", c->rows,
-                         (double)c->rows * (double)c->f * 4.0 / 1e6);
+            char text[32];
+
+            CLF_LOG_INFO("feature cache full at %zu images (%s); images beyond them run "
+                         "through the base each time", c->rows,
+                         size_text((double)c->rows * (double)c->f * 4.0, text, sizeof text));
             c->full_noted = true;
         }
     }

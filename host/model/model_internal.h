@@ -134,6 +134,7 @@ struct clf_model {
     int *feats;          /* feature layers, in layer order */
     int n_feats;
     size_t feat_size;    /* floats per image over every feature layer */
+    size_t base_images;  /* images the static layers have run on */
     bool derived_stale;  /* a static tensor was written after compile */
     uint64_t static_version; /* bumped whenever static weights change */
 
@@ -239,6 +240,9 @@ clf_status clf_model_write_features(clf_model *m, const float *src, int n);
 typedef struct clf_feature_cache clf_feature_cache;
 
 void clf_feature_cache_free(clf_feature_cache *c);
+
+/* Images whose features the model's cache holds (0 without a cache). */
+size_t clf_feature_cache_rows(const clf_model *m);
 
 /* Prepares caching for `images` more images: creates the cache on first
  * use, or turns caching off for the model (one notice) when it would

@@ -343,6 +343,7 @@ clf_status clf_model_static_forward(clf_model *m, int n)
 
     if (m->derived_stale)
         TRY(clf_fuse_derive(m));
+    m->base_images += (size_t)n;
     for (int r0 = 0; r0 < n && st == CLF_OK; r0 += m->chunk) {
         int rows = n - r0 < m->chunk ? n - r0 : m->chunk;
 
