@@ -16,6 +16,7 @@
 
 typedef struct train_opts {
     const char *data_dir, *device, *model;
+    const char *base, *base_layer; /* transfer learning: TF.js model, cut */
     int height, width, epochs, batch, threads;
     clf_preprocess pre;
     clf_optimizer_kind opt_kind;
@@ -29,7 +30,8 @@ typedef struct train_opts {
 
 enum {
     OPT_DEVICE = 256, OPT_MODEL, OPT_PREPROCESS, OPT_IMAGE_SIZE, OPT_EPOCHS, OPT_BATCH,
-    OPT_OPTIMIZER, OPT_LR, OPT_SEED, OPT_SPLIT, OPT_BAD_IMAGE, OPT_THREADS, OPT_VERBOSE
+    OPT_OPTIMIZER, OPT_LR, OPT_SEED, OPT_SPLIT, OPT_BAD_IMAGE, OPT_THREADS, OPT_VERBOSE,
+    OPT_BASE, OPT_BASE_LAYER
 };
 
 static const struct option train_options[] = {
@@ -46,6 +48,8 @@ static const struct option train_options[] = {
     {"on-bad-image", required_argument, NULL, OPT_BAD_IMAGE},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {"base", required_argument, NULL, OPT_BASE},
+    {"base-layer", required_argument, NULL, OPT_BASE_LAYER},
     {NULL, 0, NULL, 0},
 };
 
@@ -68,16 +72,23 @@ static void defaults(train_opts *o)
     o->bad = CLF_BAD_IMAGE_SKIP;
 }
 
-/* "linear" or "mlp:N" */
+static bool is_json(const char *spec)
+{
+    size_t n = strlen(spec);
+
+    return n > 5 && !strcmp(spec + n - 5, ".json");
+}
+
+/* "linear", "mlp:N" or a Keras JSON file (a head for --base) */
 static bool valid_model_spec(const char *spec)
 {
     long units;
 
-    if (!strcmp(spec, "linear"))
+    if (!strcmp(spec, "linear") || is_json(spec))
         return true;
     if (!strncmp(spec, "mlp:", 4))
         return parse_int("--model", spec + 4, 1, 1 << 16, &units);
-    usage_error("--model", "'%s' is not linear or mlp:N", spec);
+    usage_error("--model", "'%s' is not linear, mlp:N or a .json file", spec);
     return false;
 }
 
@@ -127,6 +138,8 @@ static bool set_option(train_opts *o, int c, const char *v)
         o->threads = (int)n;
         return true;
     case OPT_VERBOSE: o->verbose = true; return true;
+    case OPT_BASE: o->base = v; return true;
+    case OPT_BASE_LAYER: o->base_layer = v; return true;
     default: return false;
     }
 }
@@ -145,6 +158,11 @@ static int parse_train(int argc, char **argv, train_opts *o)
                                                      "subfolders"
                                                    : "takes one DATA_DIR, got more");
     o->data_dir = argv[optind];
+    if (o->base_layer && !o->base)
+        return usage_error("--base-layer", "cuts the model given with --base; add --base");
+    if (is_json(o->model) && !o->base)
+        return usage_error("--model", "a .json model is a head for a base; add --base "
+                                      "MODEL.json");
     return 0;
 }
 
@@ -230,8 +248,13 @@ static clf_status build_model(const train_opts *o, train_run *r)
     char *summary = NULL;
     clf_status st;
 
-    st = clf_model_create(o->model, o->height, o->width, clf_dataset_classes(r->ds), o->seed,
-                          &r->model);
+    if (o->base)
+        st = clf_model_create_with_base(o->base, o->base_layer ? o->base_layer : "out_relu",
+                                        o->model, o->height, o->width,
+                                        clf_dataset_classes(r->ds), o->seed, &r->model);
+    else
+        st = clf_model_create(o->model, o->height, o->width, clf_dataset_classes(r->ds),
+                              o->seed, &r->model);
     if (st == CLF_OK)
         st = clf_model_summary(r->model, &summary);
     if (st != CLF_OK)
