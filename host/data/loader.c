@@ -73,6 +73,16 @@ size_t clf_loader_size(const clf_loader *ld)
     return ld->n;
 }
 
+const clf_dataset *clf_loader_dataset(const clf_loader *ld)
+{
+    return ld->ds;
+}
+
+int clf_loader_batch_size(const clf_loader *ld)
+{
+    return ld->batch;
+}
+
 clf_status clf_loader_set_epoch(clf_loader *ld, int epoch)
 {
     clf_rng r;
