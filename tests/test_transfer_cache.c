@@ -6,7 +6,8 @@
  * (the last one 2), Adam, 2 epochs, each epoch a shuffled training pass
  * and then a validation pass over the same images, as fit() runs them.
  * The cached run goes through clf_feature_cache_train / test; the other
- * has caching off, which is plain train_batch / test_batch.
+ * has caching off, which is plain train_batch / test_batch. Then the same
+ * through fit() and evaluate() on loaders, as the CLI runs them.
  *
  * Why bit-exact (and on the cpu backend exactly so): a row's features
  * depend only on that image, computed by the same ops in the same order
@@ -27,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "clfit/data.h"
 #include "clfit/fit.h"
 #include "core/rng.h"
 #include "support/backends.h"
@@ -247,6 +249,59 @@ static void test_feature_steps(void **state)
     clf_backend_close(be);
 }
 
+/* ---- through fit() and evaluate(), as the CLI runs them ---- */
+
+static clf_model *fit_run(clf_backend *be, size_t limit, const clf_dataset *ds,
+                          clf_metrics *test)
+{
+    size_t train_idx[7] = {0, 1, 2, 3, 4, 5, 6}, val_idx[3] = {7, 8, 9};
+    clf_loader *train, *val;
+    clf_fit_position pos = {0};
+    clf_optimizer opt;
+    convnet t;
+    clf_model *m;
+
+    convnet_init(&t, S, K);
+    m = convnet_model(&t, 5);
+    clf_optimizer_default(&opt, CLF_OPT_ADAM);
+    assert_int_equal(clf_model_compile(m, be, &opt, CLF_PREPROCESS_UNIT, BATCH), CLF_OK);
+    clf_fit_set_cache_limit(m, limit);
+    assert_int_equal(clf_loader_create(ds, train_idx, 7, BATCH, true, 20, &train), CLF_OK);
+    assert_int_equal(clf_loader_create(ds, val_idx, 3, BATCH, false, 20, &val), CLF_OK);
+    /* one epoch per call, as the CLI calls it */
+    assert_int_equal(clf_fit(m, train, val, 1, &pos, NULL), CLF_OK);
+    assert_int_equal(clf_fit(m, train, val, 2, &pos, NULL), CLF_OK);
+    assert_int_equal(clf_evaluate(m, val, test), CLF_OK);
+    clf_loader_free(train);
+    clf_loader_free(val);
+    return m;
+}
+
+static void test_fit_cached_equals_uncached(void **state)
+{
+    clf_backend *be = clf_test_backend(*state);
+    uint8_t *img = convnet_images(S, N, 51);
+    int32_t labels[N];
+    clf_dataset *ds;
+    run a, b;
+
+    for (int i = 0; i < N; i++)
+        labels[i] = (int32_t)((i * 5 + 1) % K);
+    assert_int_equal(clf_dataset_from_memory(img, labels, N, S, S, K, &ds), CLF_OK);
+    memset(&a, 0, sizeof a), memset(&b, 0, sizeof b);
+    a.m = fit_run(be, SIZE_MAX, ds, &a.val[0]);
+    b.m = fit_run(be, 0, ds, &b.val[0]);
+    same_model(&a, &b);
+    /* the base ran once per image: 7 + 3 in the first epoch, then never */
+    assert_int_equal(a.m->base_images, 10);
+    assert_int_equal(b.m->base_images, 2 * 10 + 3);
+    clf_model_free(a.m);
+    clf_model_free(b.m);
+    clf_dataset_free(ds);
+    free(img);
+    clf_backend_close(be);
+}
+
 #define ON(test, spec) {#test " on " spec, test, NULL, NULL, (void *)spec}
 
 int main(void)
@@ -259,6 +314,8 @@ int main(void)
         cmocka_unit_test(test_limits),
         ON(test_feature_steps, "cpu"),
         ON(test_feature_steps, "opencl"),
+        ON(test_fit_cached_equals_uncached, "cpu"),
+        ON(test_fit_cached_equals_uncached, "opencl"),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
