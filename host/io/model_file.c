@@ -265,6 +265,25 @@ clf_status clf_mf_build(const clf_st_file *f, clf_model **out)
     return st;
 }
 
+clf_status clf_mf_same_model(const clf_st_file *f, const clf_model *m)
+{
+    const char *config = need_meta(f, CLF_MF_CONFIG), *input = need_meta(f, CLF_MF_INPUT);
+    char *want = NULL, *want_input = input_json(m);
+    clf_status st = clf_keras_json_write(clf_model_desc(m), &want);
+
+    if (st == CLF_OK && !want_input)
+        st = CLF_ERR_NOMEM;
+    if (st == CLF_OK && (!config || !input || strcmp(config, want) != 0 ||
+                         strcmp(input, want_input) != 0)) {
+        CLF_LOG_ERROR("%s: its model differs from this run's (metadata \"%s\" or \"%s\"); "
+                      "was the --model file changed?", f->what, CLF_MF_CONFIG, CLF_MF_INPUT);
+        st = CLF_ERR_ARG;
+    }
+    free(want);
+    cJSON_free(want_input);
+    return st;
+}
+
 /* ---- the tensors ---- */
 
 static clf_status check_one(const clf_st_file *f, const clf_tensor_info *ti)
@@ -418,10 +437,37 @@ void clf_model_info_free(clf_model_info *info)
     memset(info, 0, sizeof *info);
 }
 
+clf_status clf_mf_load_parsed(const clf_st_file *f, clf_model **out, clf_model_info *info)
+{
+    clf_model_info local;
+    clf_status st;
+
+    *out = NULL;
+    if (info)
+        memset(info, 0, sizeof *info);
+    st = clf_mf_check_kind(f, "model");
+    if (st == CLF_OK)
+        st = clf_mf_build(f, out);
+    if (st == CLF_OK)
+        st = clf_mf_check_weights(f, *out, NULL);
+    if (st == CLF_OK)
+        st = clf_mf_info(f, *out, info ? info : &local);
+    if (st == CLF_OK && !info)
+        clf_model_info_free(&local);
+    if (st == CLF_OK)
+        st = clf_mf_load_weights(f, *out);
+    if (st != CLF_OK) {
+        clf_model_free(*out);
+        *out = NULL;
+        if (info)
+            clf_model_info_free(info);
+    }
+    return st;
+}
+
 clf_status clf_model_load(const char *path, clf_model **out, clf_model_info *info)
 {
     clf_st_file f;
-    clf_model_info local;
     clf_status st;
 
     *out = NULL;
@@ -429,23 +475,7 @@ clf_status clf_model_load(const char *path, clf_model **out, clf_model_info *inf
         memset(info, 0, sizeof *info);
     st = clf_st_read(path, &f);
     if (st == CLF_OK)
-        st = clf_mf_check_kind(&f, "model");
-    if (st == CLF_OK)
-        st = clf_mf_build(&f, out);
-    if (st == CLF_OK)
-        st = clf_mf_check_weights(&f, *out, NULL);
-    if (st == CLF_OK)
-        st = clf_mf_info(&f, *out, info ? info : &local);
-    if (st == CLF_OK && !info)
-        clf_model_info_free(&local);
-    if (st == CLF_OK)
-        st = clf_mf_load_weights(&f, *out);
-    if (st != CLF_OK) {
-        clf_model_free(*out);
-        *out = NULL;
-        if (info)
-            clf_model_info_free(info);
-    }
+        st = clf_mf_load_parsed(&f, out, info);
     clf_st_free(&f);
     return st;
 }

@@ -36,6 +36,10 @@ clf_status clf_mf_check_kind(const clf_st_file *f, const char *kind);
  * Tensors keep their initial values; see clf_mf_check_weights. */
 clf_status clf_mf_build(const clf_st_file *f, clf_model **out);
 
+/* Whether f holds m's model: the same config and input entries as m
+ * would write. CLF_ERR_ARG (logged) when not. */
+clf_status clf_mf_same_model(const clf_st_file *f, const clf_model *m);
+
 /* Class names, preprocessing, input size and base of f, checked against
  * m (class count, input size). Free with clf_model_info_free. */
 clf_status clf_mf_info(const clf_st_file *f, const clf_model *m, clf_model_info *info);
@@ -50,6 +54,10 @@ clf_status clf_mf_check_weights(const clf_st_file *f, const clf_model *m,
 
 /* Copies every tensor of m from f (after clf_mf_check_weights). */
 clf_status clf_mf_load_weights(const clf_st_file *f, clf_model *m);
+
+/* clf_model_load on a file already read and parsed (tests load damaged
+ * copies from memory this way). */
+clf_status clf_mf_load_parsed(const clf_st_file *f, clf_model **out, clf_model_info *info);
 
 /* A tensor's shape as "[2352, 10]" into buf; returns buf. */
 const char *clf_mf_shape_str(const size_t *shape, int rank, char *buf, size_t size);
