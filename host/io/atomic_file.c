@@ -36,8 +36,9 @@ clf_status clf_atomic_open(const char *path, clf_atomic_file *af)
     snprintf(af->tmp, size, "%s.tmp-%ld-%u", path, (long)getpid(),
              atomic_fetch_add(&counter, 1));
 
-    /* O_EXCL: never write through a file or link someone else put there */
-    fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    /* O_EXCL: never write through a file or link someone else put there;
+     * O_RDWR: callers may read back what was written (plot checks) */
+    fd = open(af->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd >= 0)
         af->f = fdopen(fd, "wb");
     if (!af->f) {

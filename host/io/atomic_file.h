@@ -11,7 +11,8 @@
 #include "clfit/status.h"
 
 typedef struct clf_atomic_file {
-    FILE *f;                     /* write here between open and commit */
+    FILE *f;                     /* write here between open and commit (the
+                                    descriptor is also readable) */
     char *tmp;                   /* "<path>.tmp-<pid>-<n>" */
     char *path;                  /* the target */
 } clf_atomic_file;
