@@ -1,0 +1,75 @@
+/* Convolutions over NHWC input. The host packs clf_conv_shape into an
+ * int16: n h w c oh ow oc kh kw sh sw dh dw pad_top pad_left mult. */
+
+/* Input row and column of kernel tap (ky, kx) for output pixel (oy, ox);
+ * either may fall outside the input. */
+int tap_y(int16 g, uint oy, int ky)
+{
+    return (int)oy * g.s9 - g.sd + ky * g.sb;
+}
+
+int tap_x(int16 g, uint ox, int kx)
+{
+    return (int)ox * g.sa - g.se + kx * g.sc;
+}
+
+/* Index of x[b][iy][ix][ci] for an (iy, ix) inside the input. */
+uint at_input(int16 g, uint b, int iy, int ix, uint ci)
+{
+    return ((b * (uint)g.s1 + (uint)iy) * (uint)g.s2 + (uint)ix) * (uint)g.s3 + ci;
+}
+
+/* Rows [p0, p0 + pixels) of the im2col matrix: row p is output pixel p,
+ * its kdim = kh * kw * c columns in (ky, kx, ci) order, the order of
+ * Keras's (kh, kw, c, oc) kernel. Reads outside the input are zero. */
+kernel void im2col(int16 g, uint p0, uint pixels, global const float *x, uint xo,
+                   global float *cols)
+{
+    uint i = get_global_id(0);
+    uint c = (uint)g.s3, kw = (uint)g.s8, ow = (uint)g.s5, oh = (uint)g.s4;
+    uint kdim = (uint)g.s7 * kw * c;
+
+    if (i >= pixels * kdim)
+        return;
+    uint p = p0 + i / kdim, q = i % kdim;
+    uint ci = q % c, kx = q / c % kw, ky = q / c / kw;
+    uint ox = p % ow, oy = p / ow % oh, b = p / ow / oh;
+    int iy = tap_y(g, oy, (int)ky), ix = tap_x(g, ox, (int)kx);
+    float v = 0.0f;
+
+    if (iy >= 0 && iy < g.s1 && ix >= 0 && ix < g.s2)
+        v = x[xo + at_input(g, b, iy, ix, ci)];
+    cols[i] = v;
+}
+
+/* One output element per work-item: channel o = ci * mult + m reads input
+ * channel ci through weight (ky, kx, o); then bias and activation. Taps
+ * are summed in (ky, kx) order like the cpu backend. */
+kernel void depthwise_conv(int16 g, uint total, global const float *x, uint xo,
+                           global const float *wt, uint wo, global const float *bias, uint bo,
+                           int has_bias, int act, float hi, global float *y, uint yo)
+{
+    uint i = get_global_id(0);
+
+    if (i >= total)
+        return;
+    uint oc = (uint)g.s6, ow = (uint)g.s5, oh = (uint)g.s4, kw = (uint)g.s8;
+    uint o = i % oc, pix = i / oc;
+    uint ox = pix % ow, oy = pix / ow % oh, b = pix / ow / oh, ci = o / (uint)g.sf;
+    float s = 0.0f;
+
+    for (int ky = 0; ky < g.s7; ky++) {
+        int iy = tap_y(g, oy, ky);
+
+        if (iy < 0 || iy >= g.s1)
+            continue;
+        for (int kx = 0; kx < g.s8; kx++) {
+            int ix = tap_x(g, ox, kx);
+
+            if (ix < 0 || ix >= g.s2)
+                continue;
+            s += x[xo + at_input(g, b, iy, ix, ci)] * wt[wo + ((uint)ky * kw + (uint)kx) * oc + o];
+        }
+    }
+    y[yo + i] = clf_act(s + (has_bias ? bias[bo + o] : 0.0f), act, hi);
+}
