@@ -322,8 +322,11 @@ static clf_status train_and_test(const train_opts *o, train_run *r)
         progress_start(&r->bar, clf_loader_batches(r->train));
         st = clf_fit(r->model, r->train, r->val, pos->epoch + 1, pos, &cb);
     }
-    if (st == CLF_ERR_INTERRUPTED)
+    if (st == CLF_ERR_INTERRUPTED) {
+        if (r->bar.live)
+            putchar('\n'); /* below the bar that was being redrawn */
         persist_interrupted(&r->persist, o->epochs, clf_loader_batches(r->train));
+    }
     if (st == CLF_OK)
         st = persist_finish(&r->persist);
     if (st != CLF_OK || !r->test)

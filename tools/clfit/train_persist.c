@@ -1,9 +1,12 @@
 /* --save, --checkpoint-dir, --resume, --log and --plot for clfit train. */
 #include "train_persist.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "clfit/log.h"
 #include "clfit/plot.h"
@@ -34,6 +37,50 @@ int persist_check(const persist_opts *o)
         return usage_error("--resume", "needs --checkpoint-dir DIR, the folder of the run to "
                                        "continue");
     return 0;
+}
+
+/* The folder that will hold `path` (path itself for a folder that need
+ * not exist yet) must exist and be writable: found before training, not
+ * after hours of it. */
+static bool writable_place(const char *flag, const char *path, bool is_dir)
+{
+    char *copy = strdup(path), *slash;
+    const char *dir;
+    struct stat sb;
+    bool ok;
+
+    if (!copy)
+        return false;
+    if (!is_dir && ((*path && path[strlen(path) - 1] == '/') ||
+                    (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)))) {
+        fprintf(stderr, "clfit: %s %s: names a folder; give a file name\n", flag, path);
+        free(copy);
+        return false;
+    }
+    if (is_dir && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        dir = path;
+    } else {
+        while ((slash = strrchr(copy, '/')) && slash > copy && !slash[1])
+            *slash = '\0'; /* "dir/" names dir */
+        slash = strrchr(copy, '/');
+        dir = !slash ? "." : slash == copy ? "/" : (*slash = '\0', copy);
+    }
+    ok = stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && access(dir, W_OK) == 0;
+    if (!ok)
+        fprintf(stderr, "clfit: %s %s: folder '%s' %s\n", flag, path, dir,
+                errno == ENOENT ? "does not exist" : "is not a writable folder");
+    free(copy);
+    return ok;
+}
+
+static clf_status check_places(const persist_opts *o)
+{
+    bool ok = !o->save || writable_place("--save", o->save, false);
+
+    ok &= !o->log || writable_place("--log", o->log, false);
+    ok &= !o->plot || writable_place("--plot", o->plot, false);
+    ok &= !o->checkpoint_dir || writable_place("--checkpoint-dir", o->checkpoint_dir, true);
+    return ok ? CLF_OK : CLF_ERR_IO;
 }
 
 clf_status persist_data(persist *p, const clf_dataset *ds)
@@ -107,6 +154,9 @@ clf_status persist_begin(persist *p, const persist_opts *o, clf_model *m, int ep
     p->model = m;
     memset(&p->ts, 0, sizeof p->ts);
     make_title(p);
+    st = check_places(o);
+    if (st != CLF_OK)
+        return st;
     if (o->resume)
         st = resume(p, epochs, steps);
     else if (o->checkpoint_dir && clf_checkpoint_exists(o->checkpoint_dir))
@@ -117,12 +167,16 @@ clf_status persist_begin(persist *p, const persist_opts *o, clf_model *m, int ep
     return st;
 }
 
+/* A plot that fails is a warning, once: training matters more. */
 static void plot(persist *p)
 {
-    if (p->o->plot && p->ts.n_history > 0 &&
-        clf_plot_history(p->o->plot, p->ts.history, p->ts.n_history, p->title) != CLF_OK)
-        fprintf(stderr, "clfit: warning: --plot %s was not updated (see above); training "
-                        "goes on\n", p->o->plot);
+    if (!p->o->plot || p->plot_failed || p->ts.n_history == 0)
+        return;
+    if (clf_plot_history(p->o->plot, p->ts.history, p->ts.n_history, p->title) != CLF_OK) {
+        fprintf(stderr, "clfit: warning: --plot %s could not be drawn (see above); training "
+                        "goes on without it\n", p->o->plot);
+        p->plot_failed = true;
+    }
 }
 
 clf_status persist_epoch_end(persist *p, const clf_epoch_logs *logs)

@@ -46,12 +46,14 @@ typedef struct persist {
     clf_model *model;
     const char **names;          /* class names (the dataset's strings) */
     char title[256];             /* plot title */
+    bool plot_failed;            /* warned once; no more tries */
 } persist;
 
 /* Fills p->rs's dataset entries (images, classes, class names). */
 clf_status persist_data(persist *p, const clf_dataset *ds);
 
-/* Starts a run on a compiled model: with --resume, loads the checkpoint
+/* Starts a run on a compiled model: checks that every file and folder
+ * named can be written (before any training); with --resume, loads the checkpoint
  * (position, history, weights, optimizer state) and says where training
  * continues; starts the --log file. p->rs must be filled; steps is the
  * number of training batches per epoch. */
