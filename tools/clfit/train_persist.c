@@ -25,20 +25,6 @@ bool persist_set_option(persist_opts *o, int c, const char *v)
     }
 }
 
-int persist_check(const persist_opts *o)
-{
-    const char *empty = o->save && !*o->save ? "--save" : o->log && !*o->log ? "--log"
-                      : o->plot && !*o->plot ? "--plot"
-                      : o->checkpoint_dir && !*o->checkpoint_dir ? "--checkpoint-dir" : NULL;
-
-    if (empty)
-        return usage_error(empty, "needs a file or folder name, not an empty string");
-    if (o->resume && !o->checkpoint_dir)
-        return usage_error("--resume", "needs --checkpoint-dir DIR, the folder of the run to "
-                                       "continue");
-    return 0;
-}
-
 /* The folder that will hold `path` (path itself for a folder that need
  * not exist yet) must exist and be writable: found before training, not
  * after hours of it. */
@@ -81,6 +67,20 @@ static clf_status check_places(const persist_opts *o)
     ok &= !o->plot || writable_place("--plot", o->plot, false);
     ok &= !o->checkpoint_dir || writable_place("--checkpoint-dir", o->checkpoint_dir, true);
     return ok ? CLF_OK : CLF_ERR_IO;
+}
+
+int persist_check(const persist_opts *o)
+{
+    const char *empty = o->save && !*o->save ? "--save" : o->log && !*o->log ? "--log"
+                      : o->plot && !*o->plot ? "--plot"
+                      : o->checkpoint_dir && !*o->checkpoint_dir ? "--checkpoint-dir" : NULL;
+
+    if (empty)
+        return usage_error(empty, "needs a file or folder name, not an empty string");
+    if (o->resume && !o->checkpoint_dir)
+        return usage_error("--resume", "needs --checkpoint-dir DIR, the folder of the run to "
+                                       "continue");
+    return check_places(o) == CLF_OK ? 0 : 1;
 }
 
 clf_status persist_data(persist *p, const clf_dataset *ds)
@@ -154,9 +154,6 @@ clf_status persist_begin(persist *p, const persist_opts *o, clf_model *m, int ep
     p->model = m;
     memset(&p->ts, 0, sizeof p->ts);
     make_title(p);
-    st = check_places(o);
-    if (st != CLF_OK)
-        return st;
     if (o->resume)
         st = resume(p, epochs, steps);
     else if (o->checkpoint_dir && clf_checkpoint_exists(o->checkpoint_dir))

@@ -34,8 +34,10 @@ typedef struct persist_opts {
  * an option that is not one of these. */
 bool persist_set_option(persist_opts *o, int c, const char *v);
 
-/* Checks the combination (--resume needs --checkpoint-dir); returns 0 or
- * the usage exit code after printing why. */
+/* Checks the combination (--resume needs --checkpoint-dir) and, before
+ * anything is loaded or trained, that every file and folder named can be
+ * written. Returns 0, the usage exit code or 1 (a place that cannot be
+ * written) after printing why. */
 int persist_check(const persist_opts *o);
 
 /* The run as a checkpoint sees it, and what has been done so far. */
@@ -52,8 +54,7 @@ typedef struct persist {
 /* Fills p->rs's dataset entries (images, classes, class names). */
 clf_status persist_data(persist *p, const clf_dataset *ds);
 
-/* Starts a run on a compiled model: checks that every file and folder
- * named can be written (before any training); with --resume, loads the checkpoint
+/* Starts a run on a compiled model: with --resume, loads the checkpoint
  * (position, history, weights, optimizer state) and says where training
  * continues; starts the --log file. p->rs must be filled; steps is the
  * number of training batches per epoch. */
