@@ -212,6 +212,35 @@ static void test_refused_headers(void **state)
                    "'t': value 1 is infinite", NULL);
 }
 
+/* UTF-8 as the reference checks it (Rust's str::from_utf8): overlong
+ * forms, surrogates and code points past U+10FFFF are refused, naming the
+ * byte (8 for the length field + 1 for '{' + 1 for '"' = byte 10). */
+static void test_utf8_header(void **state)
+{
+    static const char *const bad[] = {
+        "{\"\xc0\x80\":1}",          /* overlong NUL */
+        "{\"\xe0\x80\xaf\":1}",      /* overlong '/' */
+        "{\"\xed\xa0\x80\":1}",      /* surrogate U+D800 */
+        "{\"\xf4\x90\x80\x80\":1}",  /* U+110000 */
+        "{\"\x80\":1}",              /* a lone continuation byte */
+        "{\"\xe2\x82\":1}",          /* cut short by the quote */
+    };
+    const char *ok = "{\"\xf0\x9f\x98\x80 \xc3\xa9\":{\"dtype\":\"U8\",\"shape\":[0],"
+                     "\"data_offsets\":[0,0]}}";
+    size_t len;
+    unsigned char *b;
+    clf_st_file f;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_refused(bad[i], NULL, 0, "not valid UTF-8 at byte 10", NULL);
+    b = hand_file(ok, NULL, 0, &len);
+    assert_int_equal(clf_st_parse(b, len, "emoji", &f), CLF_OK);
+    assert_string_equal(f.tensors[0].name, "\xf0\x9f\x98\x80 \xc3\xa9");
+    clf_st_free(&f);
+    free(b);
+}
+
 /* Files that are not safetensors at all. */
 static void test_other_formats(void **state)
 {
@@ -344,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_foreign_file),
         cmocka_unit_test(test_refused_headers),
+        cmocka_unit_test(test_utf8_header),
         cmocka_unit_test(test_other_formats),
         cmocka_unit_test(test_truncated_everywhere),
         cmocka_unit_test(test_crc_catches_data_change),
