@@ -196,6 +196,12 @@ clf_status clf_checkpoint_save(const char *dir, clf_model *m, const clf_run_sett
     clf_st_writer w;
     clf_status st = path ? ensure_dir(dir) : CLF_ERR_NOMEM;
 
+    if (st == CLF_OK && (!rs->class_names || rs->classes != clf_model_classes(m))) {
+        CLF_LOG_ERROR("checkpoint: the run's settings need the %d class names",
+                      clf_model_classes(m));
+        st = CLF_ERR_ARG;
+    }
+
     clf_st_writer_init(&w);
     if (st == CLF_OK)
         st = clf_mf_put_model(&w, m, "checkpoint", rs->class_names, rs->preprocess,

@@ -140,6 +140,10 @@ clf_status clf_model_save(clf_model *m, const char *path, const char *const *cla
     clf_st_writer w;
     clf_status st;
 
+    if (!m || !path || !class_names) {
+        CLF_LOG_ERROR("model save: a model, a path and class names are needed");
+        return CLF_ERR_ARG;
+    }
     clf_st_writer_init(&w);
     st = clf_mf_put_model(&w, m, "model", class_names, pre, base);
     if (st == CLF_OK)

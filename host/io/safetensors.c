@@ -416,6 +416,10 @@ const clf_st_tensor *clf_st_find(const clf_st_file *f, const char *name)
 clf_status clf_st_get_f32(const clf_st_file *f, const clf_st_tensor *t, float *dst,
                           size_t count)
 {
+    if (!t) {
+        CLF_LOG_ERROR("%s: a tensor that was looked for is not in the file", f->what);
+        return CLF_ERR_FORMAT;
+    }
     if (t->dtype != CLF_ST_F32 || t->count != count) {
         CLF_LOG_ERROR("%s: tensor '%s' is %s with %zu values; expected F32 with %zu", f->what,
                       t->name, dtypes[t->dtype].name, t->count, count);
