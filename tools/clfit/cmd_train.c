@@ -186,22 +186,14 @@ static void release(train_run *r)
 static clf_status load_data(const train_opts *o, train_run *r)
 {
     clf_data_opts d;
-    clf_status st;
 
     clf_data_opts_default(&d);
     d.height = o->height;
     d.width = o->width;
     d.on_bad_image = o->bad;
     d.threads = o->threads;
-    st = clf_dataset_load(o->data_dir, &d, &r->ds);
-    if (st != CLF_OK)
-        return st;
-    printf("Found %zu images belonging to %d classes", clf_dataset_size(r->ds),
-           clf_dataset_classes(r->ds));
-    if (clf_dataset_skipped(r->ds))
-        printf(" (%zu unusable files skipped)", clf_dataset_skipped(r->ds));
-    printf(".\n");
-    return CLF_OK;
+    /* the library logs what it found and skipped */
+    return clf_dataset_load(o->data_dir, &d, &r->ds);
 }
 
 /* Splits the dataset and makes one loader per non-empty subset. */

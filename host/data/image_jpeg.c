@@ -1,0 +1,94 @@
+/* JPEG through libjpeg-turbo's TurboJPEG API.
+ *
+ * Baseline and progressive, grey, YCbCr and CMYK/YCCK files decode. Any
+ * libjpeg warning ("Premature end of JPEG file", "Corrupt JPEG data")
+ * fails the image: libjpeg would otherwise fill the missing rows with grey
+ * and report success. CMYK is converted to RGB exactly as PIL does it:
+ * Adobe's inverted storage is assumed (PIL always assumes it), then
+ * R = (255 - C) * (255 - K) / 255 with PIL's rounding. No colour
+ * management (ICC profiles are ignored, as PIL's convert ignores them). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <turbojpeg.h>
+
+#include "data/image.h"
+
+/* a * b / 255 rounded, the way PIL's MULDIV255 computes it. */
+static int muldiv255(int a, int b)
+{
+    int t = a * b + 128;
+
+    return ((t >> 8) + t) >> 8;
+}
+
+/* Stored (inverted) CMYK -> RGB in place, 4 bytes -> 3 bytes a pixel. */
+static void cmyk_to_rgb(uint8_t *px, size_t pixels)
+{
+    for (size_t i = 0; i < pixels; i++) {
+        const uint8_t *s = px + 4 * i;
+        int nk = s[3]; /* 255 - K with K = 255 - stored */
+        uint8_t rgb[3];
+
+        for (int c = 0; c < 3; c++)
+            rgb[c] = (uint8_t)(nk - muldiv255(255 - s[c], nk));
+        memcpy(px + 3 * i, rgb, 3);
+    }
+}
+
+static clf_status fail(tjhandle tj, const char *stage, char *why, size_t why_size)
+{
+    clf_why(why, why_size, "JPEG %s failed: %s", stage, tjGetErrorStr2(tj));
+    tjDestroy(tj);
+    return CLF_ERR_IMAGE;
+}
+
+clf_status clf_jpeg_decode(const uint8_t *data, size_t len, clf_image *out, char *why,
+                           size_t why_size)
+{
+    int w, h, subsamp, colorspace, channels, pf;
+    size_t bytes;
+    uint8_t *px;
+    tjhandle tj;
+
+    if (len > (unsigned long)-1 / 2) {
+        clf_why(why, why_size, "JPEG file too large");
+        return CLF_ERR_IMAGE;
+    }
+    tj = tjInitDecompress();
+    if (!tj) {
+        clf_why(why, why_size, "TurboJPEG could not start: %s", tjGetErrorStr2(NULL));
+        return CLF_ERR_NOMEM;
+    }
+    if (tjDecompressHeader3(tj, data, (unsigned long)len, &w, &h, &subsamp, &colorspace) != 0)
+        return fail(tj, "header", why, why_size);
+
+    /* CMYK and YCCK decode to 4 bytes a pixel before the conversion. */
+    channels = (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) ? 4 : 3;
+    pf = channels == 4 ? TJPF_CMYK : TJPF_RGB;
+    if (clf_image_check_size("JPEG", (uint64_t)(w > 0 ? w : 0), (uint64_t)(h > 0 ? h : 0),
+                             channels, &bytes, why, why_size) != CLF_OK) {
+        tjDestroy(tj);
+        return CLF_ERR_IMAGE;
+    }
+
+    px = malloc(bytes);
+    if (!px) {
+        tjDestroy(tj);
+        clf_why(why, why_size, "out of memory for a %d x %d JPEG", w, h);
+        return CLF_ERR_NOMEM;
+    }
+    if (tjDecompress2(tj, data, (unsigned long)len, px, w, 0, h, pf, TJFLAG_STOPONWARNING) !=
+        0) {
+        free(px);
+        return fail(tj, "decoding", why, why_size);
+    }
+    tjDestroy(tj);
+
+    if (channels == 4)
+        cmyk_to_rgb(px, (size_t)w * (size_t)h);
+    out->w = w;
+    out->h = h;
+    out->rgb = px;
+    return CLF_OK;
+}
