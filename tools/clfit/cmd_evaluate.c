@@ -155,15 +155,8 @@ static clf_status load(const eval_opts *o, eval_run *r)
     d.width = r->info.width;
     d.on_bad_image = o->bad;
     d.threads = o->threads;
-    st = clf_dataset_load(o->data_dir, &d, &r->ds);
-    if (st != CLF_OK)
-        return st;
-    printf("Found %zu images belonging to %d classes", clf_dataset_size(r->ds),
-           clf_dataset_classes(r->ds));
-    if (clf_dataset_skipped(r->ds))
-        printf(" (%zu unusable files skipped)", clf_dataset_skipped(r->ds));
-    printf(".\n");
-    return map_classes(r);
+    st = clf_dataset_load(o->data_dir, &d, &r->ds); /* it logs what it found */
+    return st == CLF_OK ? map_classes(r) : st;
 }
 
 static clf_status run(const eval_opts *o, eval_run *r)
