@@ -254,6 +254,9 @@ static clf_status start_persist(const train_opts *o, train_run *r)
 
     rs->data_dir = o->data_dir;
     rs->model_spec = o->model;
+    /* a transfer run also sets rs->base and rs->base_layer (--base,
+     * --base-layer): they are compared on --resume and the base's path
+     * is recorded in --save's file */
     rs->height = o->height;
     rs->width = o->width;
     rs->batch_size = o->batch;
