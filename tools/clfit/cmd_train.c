@@ -13,6 +13,7 @@
 #include "args.h"
 #include "commands.h"
 #include "progress.h"
+#include "train_persist.h"
 
 typedef struct train_opts {
     const char *data_dir, *device, *model;
@@ -25,6 +26,7 @@ typedef struct train_opts {
     double split[3];
     int n_split;
     clf_bad_image_policy bad;
+    persist_opts persist;        /* --save, --checkpoint-dir, --resume, --log, --plot */
 } train_opts;
 
 enum {
@@ -46,6 +48,7 @@ static const struct option train_options[] = {
     {"on-bad-image", required_argument, NULL, OPT_BAD_IMAGE},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
+    PERSIST_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
@@ -127,7 +130,7 @@ static bool set_option(train_opts *o, int c, const char *v)
         o->threads = (int)n;
         return true;
     case OPT_VERBOSE: o->verbose = true; return true;
-    default: return false;
+    default: return persist_set_option(&o->persist, c, v);
     }
 }
 
@@ -145,7 +148,7 @@ static int parse_train(int argc, char **argv, train_opts *o)
                                                      "subfolders"
                                                    : "takes one DATA_DIR, got more");
     o->data_dir = argv[optind];
-    return 0;
+    return persist_check(&o->persist);
 }
 
 static volatile sig_atomic_t interrupted;
@@ -165,6 +168,7 @@ typedef struct train_run {
     clf_loader *train, *val, *test;
     size_t *perm;
     progress bar;
+    persist persist;             /* files that outlive the run */
 } train_run;
 
 static void release(train_run *r)
@@ -176,6 +180,7 @@ static void release(train_run *r)
     clf_dataset_free(r->ds);
     clf_backend_close(r->be);
     free(r->perm);
+    persist_release(&r->persist);
 }
 
 static clf_status load_data(const train_opts *o, train_run *r)
@@ -216,6 +221,13 @@ static clf_status make_loaders(const train_opts *o, train_run *r)
     return st;
 }
 
+static void train_optimizer(const train_opts *o, clf_optimizer *opt)
+{
+    clf_optimizer_default(opt, o->opt_kind);
+    if (o->lr_set)
+        opt->learning_rate = (float)o->lr;
+}
+
 static clf_status build_model(const train_opts *o, train_run *r)
 {
     clf_optimizer opt;
@@ -231,10 +243,32 @@ static clf_status build_model(const train_opts *o, train_run *r)
     fputs(summary, stdout);
     free(summary);
 
-    clf_optimizer_default(&opt, o->opt_kind);
-    if (o->lr_set)
-        opt.learning_rate = (float)o->lr;
+    train_optimizer(o, &opt);
     return clf_model_compile(r->model, r->be, &opt, o->pre, o->batch);
+}
+
+/* The settings a checkpoint records, then --resume / --log start. */
+static clf_status start_persist(const train_opts *o, train_run *r)
+{
+    clf_run_settings *rs = &r->persist.rs;
+
+    rs->data_dir = o->data_dir;
+    rs->model_spec = o->model;
+    /* a transfer run also sets rs->base and rs->base_layer (--base,
+     * --base-layer): they are compared on --resume and the base's path
+     * is recorded in --save's file */
+    rs->height = o->height;
+    rs->width = o->width;
+    rs->batch_size = o->batch;
+    memcpy(rs->split, o->split, sizeof rs->split);
+    rs->n_split = o->n_split;
+    train_optimizer(o, &rs->optimizer);
+    rs->preprocess = o->pre;
+    rs->seed = o->seed;
+    if (persist_data(&r->persist, r->ds) != CLF_OK)
+        return CLF_ERR_NOMEM;
+    return persist_begin(&r->persist, &o->persist, r->model, o->epochs,
+                         clf_loader_batches(r->train));
 }
 
 static void metrics_text(char *buf, size_t size, const clf_metrics *mt, const char *prefix)
@@ -266,23 +300,30 @@ static clf_status on_epoch_end(void *user, const clf_epoch_logs *lg)
         snprintf(text + len, sizeof text - (size_t)len,
                  " - val_loss: %.4f - val_accuracy: %.4f", lg->val_loss, lg->val_accuracy);
     progress_finish(&r->bar, lg->steps, lg->seconds, text);
-    return CLF_OK;
+    return persist_epoch_end(&r->persist, lg);
 }
 
 static clf_status train_and_test(const train_opts *o, train_run *r)
 {
-    clf_fit_position pos = {0};
+    clf_fit_position *pos = &r->persist.ts.pos; /* 0, or where --resume left off */
     clf_fit_callbacks cb = {.user = r, .on_step = on_step, .on_epoch_end = on_epoch_end,
                             .stop = &interrupted};
     clf_status st = CLF_OK;
     clf_metrics test;
     char text[128];
 
-    while (st == CLF_OK && pos.epoch < o->epochs) {
-        printf("Epoch %d/%d\n", pos.epoch + 1, o->epochs);
+    while (st == CLF_OK && pos->epoch < o->epochs) {
+        printf("Epoch %d/%d\n", pos->epoch + 1, o->epochs);
         progress_start(&r->bar, clf_loader_batches(r->train));
-        st = clf_fit(r->model, r->train, r->val, pos.epoch + 1, &pos, &cb);
+        st = clf_fit(r->model, r->train, r->val, pos->epoch + 1, pos, &cb);
     }
+    if (st == CLF_ERR_INTERRUPTED) {
+        if (r->bar.live)
+            putchar('\n'); /* below the bar that was being redrawn */
+        persist_interrupted(&r->persist, o->epochs, clf_loader_batches(r->train));
+    }
+    if (st == CLF_OK)
+        st = persist_finish(&r->persist);
     if (st != CLF_OK || !r->test)
         return st;
 
@@ -315,6 +356,8 @@ int cmd_train(int argc, char **argv)
         st = make_loaders(&o, &r);
     if (st == CLF_OK)
         st = build_model(&o, &r);
+    if (st == CLF_OK)
+        st = start_persist(&o, &r);
     if (st == CLF_OK)
         st = train_and_test(&o, &r);
     release(&r);
