@@ -349,8 +349,9 @@ int cmd_train(int argc, char **argv)
     r.be = open_device(o.device);
     if (!r.be)
         return 1;
-    signal(SIGINT, on_sigint);
 
+    /* Ctrl-C ends loading at once (nothing to save yet); from the first
+     * step on it finishes the step and checkpoints. */
     st = load_data(&o, &r);
     if (st == CLF_OK)
         st = make_loaders(&o, &r);
@@ -358,8 +359,10 @@ int cmd_train(int argc, char **argv)
         st = build_model(&o, &r);
     if (st == CLF_OK)
         st = start_persist(&o, &r);
-    if (st == CLF_OK)
+    if (st == CLF_OK) {
+        signal(SIGINT, on_sigint);
         st = train_and_test(&o, &r);
+    }
     release(&r);
 
     if (st == CLF_ERR_INTERRUPTED) {
