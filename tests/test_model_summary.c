@@ -35,7 +35,7 @@ static void test_linear_224(void **state)
         "=================================================================\n"
         "Total params: 1,505,290 (5.74 MB)\n"
         "Trainable params: 1,505,290 (5.74 MB)\n"
-        "Non-trainable params: 0 (0.00 Byte)\n"
+        "Non-trainable params: 0 (0.00 B)\n"
         "_________________________________________________________________\n";
     clf_model *m;
     char *text;
@@ -68,7 +68,7 @@ static void test_mlp_224(void **state)
         "=================================================================\n"
         "Total params: 9,634,506 (36.75 MB)\n"
         "Trainable params: 9,634,506 (36.75 MB)\n"
-        "Non-trainable params: 0 (0.00 Byte)\n"
+        "Non-trainable params: 0 (0.00 B)\n"
         "_________________________________________________________________\n";
     clf_model *m;
     char *text;
@@ -141,9 +141,9 @@ static void test_functional_and_frozen(void **state)
     assert_non_null(strstr(text, " input_1 (InputLayer)        [(None, 4)]"));
     assert_non_null(strstr(text, " add (Add)                   (None, 3)                 0"
                                  "         a[0][0], b[0][0]\n"));
-    assert_non_null(strstr(text, "Total params: 38 (152.00 Byte)\n"));
-    assert_non_null(strstr(text, "Trainable params: 23 (92.00 Byte)\n"));
-    assert_non_null(strstr(text, "Non-trainable params: 15 (60.00 Byte)\n"));
+    assert_non_null(strstr(text, "Total params: 38 (152.00 B)\n"));
+    assert_non_null(strstr(text, "Trainable params: 23 (92.00 B)\n"));
+    assert_non_null(strstr(text, "Non-trainable params: 15 (60.00 B)\n"));
     assert_int_equal(clf_model_param_count(m, true), 23);
     free(text);
     clf_model_free(m);

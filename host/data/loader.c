@@ -73,16 +73,6 @@ size_t clf_loader_size(const clf_loader *ld)
     return ld->n;
 }
 
-const clf_dataset *clf_loader_dataset(const clf_loader *ld)
-{
-    return ld->ds;
-}
-
-int clf_loader_batch_size(const clf_loader *ld)
-{
-    return ld->batch;
-}
-
 clf_status clf_loader_set_epoch(clf_loader *ld, int epoch)
 {
     clf_rng r;
@@ -124,4 +114,14 @@ clf_status clf_loader_batch(const clf_loader *ld, size_t b, uint8_t *images, int
     }
     *count = (int)n;
     return CLF_OK;
+}
+
+int clf_loader_batch_size(const clf_loader *ld)
+{
+    return ld->batch;
+}
+
+const clf_dataset *clf_loader_dataset(const clf_loader *ld)
+{
+    return ld->ds;
 }

@@ -71,7 +71,7 @@ static void with_commas(size_t v, char *out, size_t cap)
 /* Keras's readable_memory_size: float32 bytes in 1024 steps. */
 static void memory_size(size_t params, char *out, size_t cap)
 {
-    static const char *const units[] = {"Byte", "KB", "MB", "GB", "TB", "PB"};
+    static const char *const units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
     double bytes = (double)params * 4.0;
     int u = 0;
 

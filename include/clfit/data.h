@@ -134,10 +134,8 @@ void clf_loader_free(clf_loader *ld);
 
 size_t clf_loader_batches(const clf_loader *ld);
 size_t clf_loader_size(const clf_loader *ld);
-
-/* The dataset it reads and its batch size (what a batch buffer needs). */
-const clf_dataset *clf_loader_dataset(const clf_loader *ld);
 int clf_loader_batch_size(const clf_loader *ld);
+const clf_dataset *clf_loader_dataset(const clf_loader *ld);
 
 /* Fixes the visiting order for epoch `epoch` (0-based). */
 clf_status clf_loader_set_epoch(clf_loader *ld, int epoch);

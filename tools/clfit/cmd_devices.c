@@ -8,11 +8,6 @@
 #include "args.h"
 #include "commands.h"
 
-static void print_mib(const char *label, uint64_t bytes)
-{
-    printf("  %s %llu MiB", label, (unsigned long long)(bytes >> 20));
-}
-
 int cmd_devices(int argc, char **argv)
 {
     clf_device_desc *devs = NULL;
@@ -32,9 +27,10 @@ int cmd_devices(int argc, char **argv)
 
         printf("opencl:%d:%d %s [%s] platform \"%s\"\n", d->platform, d->device, d->name,
                d->type, d->platform_name);
-        print_mib("global memory", d->global_mem);
-        print_mib(", max allocation", d->max_alloc);
-        printf(", %u compute units, %s, driver %s\n", d->compute_units, d->opencl_c,
+        printf("  global memory %llu MiB, max allocation %llu MiB, %u compute units, %s, "
+               "driver %s\n",
+               (unsigned long long)(d->global_mem >> 20),
+               (unsigned long long)(d->max_alloc >> 20), d->compute_units, d->opencl_c,
                d->driver);
     }
     free(devs);
