@@ -86,7 +86,7 @@ static void folder_model_file(void **state)
     (void)state;
     at(path, sizeof path, "folder.json");
     assert_int_equal(mkdir(path, 0700), 0);
-    expect_refused(path, "a folder");
+    expect_refused(path, "not a regular file");
 }
 
 static void missing_model_file(void **state)
