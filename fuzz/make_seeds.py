@@ -1,10 +1,16 @@
 #!/usr/bin/env python3
-"""Writes the small hand-made seeds of fuzz/corpus/tfjs_weights/.
+"""Writes the hand-made seeds of fuzz/corpus/tfjs_weights/ and
+fuzz/corpus/safetensors/.
 
-Each seed is a weightsManifest (JSON), a NUL byte, then the shard bytes
-that fuzz_tfjs_weights writes to files s0 and s1 (the bytes are split in
-the middle). The float32 seed reuses tests/fixtures/keras/tfjs_sequential's
-weights.bin; the others exercise each stored type TF.js writes.
+tfjs_weights: each seed is a weightsManifest (JSON), a NUL byte, then the
+shard bytes that fuzz_tfjs_weights writes to files s0 and s1 (the bytes
+are split in the middle). The float32 seed reuses
+tests/fixtures/keras/tfjs_sequential's weights.bin; the others exercise
+each stored type TF.js writes.
+
+safetensors: files with every dtype, an empty file and metadata only (the
+model and checkpoint files clfit writes are copied there too; see
+fuzz/README.md for how the harnesses write those).
 Run from the repository root: fuzz/make_seeds.py
 """
 import json
@@ -44,3 +50,31 @@ seed("uint16", [{"paths": ["s0"], "weights": [
     {"name": "bn/beta", "shape": [1], "dtype": "float32"}]}],
     # s0: the three uint16; s1: the float32 and 2 unused bytes (a warning)
     struct.pack("<3H", 0, 1000, 65535) + struct.pack("<f", 1.5) + b"\0\0")
+
+
+def safetensors(path, tensors, meta=None):
+    hdr, data = {}, b""
+    if meta is not None:
+        hdr["__metadata__"] = meta
+    for name, (dtype, shape, raw) in tensors.items():
+        hdr[name] = {"dtype": dtype, "shape": shape,
+                     "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    h = json.dumps(hdr).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    Path(path).write_bytes(struct.pack("<Q", len(h)) + h + data)
+
+
+st = Path("fuzz/corpus/safetensors")
+st.mkdir(parents=True, exist_ok=True)
+safetensors(st / "dtypes", {
+    "f16": ("F16", [2], struct.pack("<2e", 1.0, -2.0)),
+    "i64": ("I64", [1], struct.pack("<q", -5)),
+    "b": ("BOOL", [3], b"\x01\x00\x01"),
+    "bf": ("BF16", [1], b"\x80\x3f"),
+    "f64": ("F64", [], struct.pack("<d", 3.5)),
+    "u8": ("U8", [2, 2], bytes(4)),
+    "f32": ("F32", [2, 1], struct.pack("<2f", 0.5, 1.5)),
+    "z": ("F32", [0, 3], b"")}, {"note": "hand-made", "clfit.crc32": "00000000"})
+safetensors(st / "empty", {})
+safetensors(st / "meta_only", {}, {"a": "b"})
