@@ -20,6 +20,9 @@
 
 #include <cmocka.h>
 
+#include <cJSON.h>
+
+#include "io/safetensors.h"
 #include "support/backends.h"
 #include "test_data_util.h"
 
@@ -109,6 +112,27 @@ static void expect(const result *r, int code, const char *needle, const char *wh
 
 static char data_dir[600], tmp_root[512];
 
+static char model_path[700];     /* a model saved by the group setup */
+
+/* root/model.safetensors: one epoch on the folder, for evaluate and
+ * predict. */
+static int save_model(void)
+{
+    result *r = malloc(sizeof *r);
+    int ok;
+
+    snprintf(model_path, sizeof model_path, "%s/model.safetensors", tmp_root);
+    if (!r)
+        return -1;
+    RUN(r, "train", data_dir, "--device", "cpu", "--image-size", "6", "--epochs", "1",
+        "--save", model_path);
+    ok = r->code == 0;
+    if (!ok)
+        fprintf(stderr, "saving the test model failed:\n%s", r->err);
+    free(r);
+    return ok ? 0 : -1;
+}
+
 /* root/data: classes a and b, six 6 x 6 PNGs each (bright / dark with a
  * per-image shade), enough for the default 0.7/0.2/0.1 split. */
 static int make_folder(void **state)
@@ -129,7 +153,7 @@ static int make_folder(void **state)
         if (put_solid_png(data_dir, rel, 6, 6, 20 + 5 * i, 30, 40))
             return -1;
     }
-    return 0;
+    return save_model();
 }
 
 static int remove_folder(void **state)
@@ -146,13 +170,13 @@ typedef struct bad_flag {
     const char *values[16];      /* NULL-terminated */
 } bad_flag;
 
-/* Bad values per train flag; each is tried as "--flag value" and as
+/* Bad values per flag; each is tried as "--flag value" and as
  * "--flag=value", and the flag alone at the end (no value). */
 static const bad_flag train_bad[] = {
     {"--device", {"", "opencl:", "opencl:x:0", "opencl:0", "opencl:0:", "opencl:0:0:1",
                   "opencl:-1:0", NULL}},
     {"--model", {"", "cnn", "mlp", "mlp:", "mlp:0", "mlp:-4", "mlp:x", "mlp:99999999",
-                 "mlp:1.5", NULL}},
+                 "mlp:1.5", "head.json", "x.JSON", NULL}},
     {"--preprocess", {"", "zero", "UNIT", NULL}},
     {"--image-size", {"", "0", "-3", "x", "5x", "x5", "5x5x5", "99999", "1.5", "5x0",
                       "abc", NULL}},
@@ -166,6 +190,25 @@ static const bad_flag train_bad[] = {
                  "0.7;0.3", NULL}},
     {"--on-bad-image", {"", "ignore", "SKIP", NULL}},
     {"--threads", {"", "0", "-2", "99999", "x", NULL}},
+    {"--base", {"", NULL}},
+    {"--base-layer", {"", "out_relu", NULL}},  /* empty, or without --base */
+    {"--save", {"", NULL}},
+    {"--checkpoint-dir", {"", NULL}},
+    {"--log", {"", NULL}},
+    {"--plot", {"", NULL}},
+};
+
+static const bad_flag evaluate_bad[] = {
+    {"--device", {"", "opencl:1", "opencl:a:b", NULL}},
+    {"--batch-size", {"", "0", "-1", "x", "65537", NULL}},
+    {"--threads", {"", "0", "1025", "two", NULL}},
+    {"--on-bad-image", {"", "warn", NULL}},
+    {"--plot", {"", NULL}},
+};
+
+static const bad_flag predict_bad[] = {
+    {"--device", {"", "opencl:", "opencl:0:x", NULL}},
+    {"--top", {"", "0", "-3", "x", "2.5", "99999999999", NULL}},
 };
 
 /* A usage error names the flag, and nothing ran: no "Device:" line. */
@@ -176,31 +219,69 @@ static void expect_usage(const result *r, const char *flag, const char *what)
         fail_msg("%s: a device was opened before the usage error", what);
 }
 
-static void train_flag_values(void **state)
+/* Runs `cmd` with each bad value of each flag in table[0..n), the
+ * positional arguments pos (NULL-terminated, at most 2) after them. */
+static void bad_values(const char *cmd, const bad_flag *table, size_t n,
+                       const char *const *pos)
 {
     result *r = malloc(sizeof *r);
     char joined[256], what[300];
+    const char *a0 = pos[0], *a1 = pos[1] ? pos[1] : NULL;
 
-    (void)state;
     assert_non_null(r);
-    for (size_t f = 0; f < sizeof train_bad / sizeof train_bad[0]; f++) {
-        const bad_flag *b = &train_bad[f];
+    for (size_t f = 0; f < n; f++) {
+        const bad_flag *b = &table[f];
 
         for (int v = 0; b->values[v]; v++) {
-            snprintf(what, sizeof what, "train %s '%s'", b->flag, b->values[v]);
-            RUN(r, "train", b->flag, b->values[v], data_dir);
+            snprintf(what, sizeof what, "%s %s '%s'", cmd, b->flag, b->values[v]);
+            if (a1)
+                RUN(r, cmd, b->flag, b->values[v], a0, a1);
+            else
+                RUN(r, cmd, b->flag, b->values[v], a0);
             expect_usage(r, b->flag, what);
 
             snprintf(joined, sizeof joined, "%s=%s", b->flag, b->values[v]);
-            RUN(r, "train", data_dir, joined);
-            expect_usage(r, b->flag, joined);
+            snprintf(what, sizeof what, "%s ... %s", cmd, joined);
+            if (a1)
+                RUN(r, cmd, a0, a1, joined);
+            else
+                RUN(r, cmd, a0, joined);
+            expect_usage(r, b->flag, what);
         }
-        snprintf(what, sizeof what, "train DIR %s (no value)", b->flag);
-        RUN(r, "train", data_dir, b->flag);
+        snprintf(what, sizeof what, "%s ... %s (no value)", cmd, b->flag);
+        if (a1)
+            RUN(r, cmd, a0, a1, b->flag);
+        else
+            RUN(r, cmd, a0, b->flag);
         expect_usage(r, b->flag, what);
         expect_usage(r, "needs a value", what);
     }
     free(r);
+}
+
+#define COUNT(t) (sizeof t / sizeof t[0])
+
+static void train_flag_values(void **state)
+{
+    (void)state;
+    bad_values("train", train_bad, COUNT(train_bad), (const char *[]){data_dir, NULL});
+}
+
+static void evaluate_flag_values(void **state)
+{
+    (void)state;
+    bad_values("evaluate", evaluate_bad, COUNT(evaluate_bad),
+               (const char *[]){model_path, data_dir, NULL});
+}
+
+static void predict_flag_values(void **state)
+{
+    char image[700];
+
+    (void)state;
+    snprintf(image, sizeof image, "%s/a/0.png", data_dir);
+    bad_values("predict", predict_bad, COUNT(predict_bad),
+               (const char *[]){model_path, image, NULL});
 }
 
 static void flags_without_values(void **state)
@@ -211,6 +292,17 @@ static void flags_without_values(void **state)
     RUN(&r, "train", data_dir, "--verbose=yes");
     expect_usage(&r, "--verbose", "--verbose=yes");
     expect_usage(&r, "takes no value", "--verbose=yes");
+    RUN(&r, "train", data_dir, "--resume=yes");
+    expect_usage(&r, "--resume", "--resume=yes");
+    RUN(&r, "evaluate", model_path, data_dir, "--verbose=1");
+    expect_usage(&r, "--verbose", "evaluate --verbose=1");
+    RUN(&r, "predict", model_path, "x.png", "--verbose=1");
+    expect_usage(&r, "--verbose", "predict --verbose=1");
+
+    /* flags that need each other */
+    RUN(&r, "train", data_dir, "--resume");
+    expect_usage(&r, "--resume", "--resume without --checkpoint-dir");
+    expect_usage(&r, "--checkpoint-dir", "--resume without --checkpoint-dir");
 }
 
 static void unknown_flags_and_commands(void **state)
@@ -241,6 +333,14 @@ static void data_dir_count(void **state)
     expect_usage(&r, "DATA_DIR", "train with flags but no DATA_DIR");
     RUN(&r, "train", data_dir, data_dir);
     expect_usage(&r, "one DATA_DIR", "train with two folders");
+    RUN(&r, "evaluate", model_path);
+    expect_usage(&r, "evaluate", "evaluate without DATA_DIR");
+    RUN(&r, "evaluate");
+    expect_usage(&r, "evaluate", "evaluate without arguments");
+    RUN(&r, "evaluate", model_path, data_dir, data_dir);
+    expect_usage(&r, "evaluate", "evaluate with an extra argument");
+    RUN(&r, "predict", model_path);
+    expect_usage(&r, "IMAGE", "predict without images");
 }
 
 static void help_is_not_an_error(void **state)
@@ -315,6 +415,123 @@ static void too_few_images(void **state)
     expect(&r, 1, "2 images are too few for the split 0.7,0.2,0.1", "too few images");
     expect(&r, 1, "2/0/0", "too few images");
     remove_tree(root);
+}
+
+/* Files named by flags are looked at before the images are loaded (a big
+ * folder takes minutes): no "found N images" line before the error. */
+static void missing_files_found_first(void **state)
+{
+    char path[700];
+    result r;
+
+    (void)state;
+    snprintf(path, sizeof path, "%s/no-such/model.json", tmp_root);
+    RUN(&r, "train", data_dir, "--device", "cpu", "--base", path);
+    expect(&r, 1, path, "--base missing");
+    if (strstr(r.err, "found"))
+        fail_msg("--base missing: images were loaded first:\n%s", r.err);
+
+    snprintf(path, sizeof path, "%s/no-such/m.safetensors", tmp_root);
+    RUN(&r, "train", data_dir, "--device", "cpu", "--save", path);
+    expect(&r, 1, "does not exist", "--save into a missing folder");
+    if (strstr(r.err, "found") || strstr(r.out, "Epoch"))
+        fail_msg("--save into a missing folder: work started first:\n%s", r.err);
+}
+
+static void evaluate_and_predict_failures(void **state)
+{
+    char missing[700], text[700], good[700], absent[700];
+    result r;
+
+    (void)state;
+    snprintf(missing, sizeof missing, "%s/none.safetensors", tmp_root);
+    RUN(&r, "evaluate", missing, data_dir, "--device", "cpu");
+    expect(&r, 1, missing, "evaluate a missing model");
+    RUN(&r, "predict", missing, "x.png", "--device", "cpu");
+    expect(&r, 1, missing, "predict with a missing model");
+
+    /* a text file where the model should be */
+    assert_int_equal(put_bytes(tmp_root, "fake.safetensors", "not a model at all\n", 19), 0);
+    snprintf(text, sizeof text, "%s/fake.safetensors", tmp_root);
+    RUN(&r, "evaluate", text, data_dir, "--device", "cpu");
+    expect(&r, 1, text, "evaluate a text file");
+
+    /* predict: the readable image is answered, the others named; exit 1 */
+    snprintf(good, sizeof good, "%s/a/1.png", data_dir);
+    snprintf(absent, sizeof absent, "%s/a/absent.png", data_dir);
+    RUN(&r, "predict", model_path, absent, text, good, "--device", "cpu");
+    expect(&r, 1, absent, "predict: a missing image");
+    expect(&r, 1, "fake.safetensors", "predict: a text file as an image");
+    if (!strstr(r.out, "1.png"))
+        fail_msg("predict: the good image got no answer:\n%s", r.out);
+
+    RUN(&r, "evaluate", model_path, data_dir, "--device", "cpu");
+    expect(&r, 0, "", "evaluate the saved model");
+}
+
+/* Replaces tensor `name` of the safetensors file at path by values whose
+ * kernel columns are +1e38 and -1e38 (finite, so the file is valid; the
+ * logits overflow, see test_hostile_fit.c), keeping everything else. The
+ * writer recomputes the CRC. */
+static void poison_tensor(const char *path, const char *name)
+{
+    clf_st_file f;
+    clf_st_writer w;
+    const cJSON *m;
+
+    assert_int_equal(clf_st_read(path, &f), CLF_OK);
+    clf_st_writer_init(&w);
+    cJSON_ArrayForEach(m, f.meta)
+        if (strcmp(m->string, CLF_ST_CRC_KEY) != 0)
+            assert_int_equal(clf_st_writer_meta(&w, m->string, m->valuestring), CLF_OK);
+    for (int i = 0; i < f.n; i++) {
+        const clf_st_tensor *t = &f.tensors[i];
+        int shape[CLF_ST_MAX_RANK];
+        float *v = malloc((t->count ? t->count : 1) * sizeof *v);
+
+        assert_non_null(v);
+        assert_int_equal(clf_st_get_f32(&f, t, v, t->count), CLF_OK);
+        for (size_t k = 0; strcmp(t->name, name) == 0 && k < t->count; k++)
+            v[k] = k % 2 ? -1e38f : 1e38f;
+        for (int d = 0; d < t->rank; d++)
+            shape[d] = (int)t->shape[d];
+        assert_int_equal(clf_st_writer_take_f32(&w, t->name, t->rank, shape, v), CLF_OK);
+    }
+    assert_int_equal(clf_st_writer_save(&w, path), CLF_OK);
+    clf_st_writer_free(&w);
+    clf_st_free(&f);
+}
+
+/* A loss that goes bad: a run checkpoints epoch 1; its kernel is replaced
+ * by huge values; resuming to 3 epochs meets a NaN loss at epoch 2, step
+ * 1, exits 1 saying so, and leaves the checkpoint exactly as it was. */
+static void bad_loss_keeps_checkpoint(void **state)
+{
+    char ck[700], file[800];
+    unsigned char *before, *after;
+    size_t nb, na;
+    result r;
+
+    (void)state;
+    snprintf(ck, sizeof ck, "%s/ck", tmp_root);
+    snprintf(file, sizeof file, "%s/checkpoint.safetensors", ck);
+    RUN(&r, "train", data_dir, "--device", "cpu", "--image-size", "6", "--epochs", "1",
+        "--optimizer", "sgd", "--checkpoint-dir", ck);
+    expect(&r, 0, "", "the run to checkpoint");
+    poison_tensor(file, "dense/kernel");
+    before = slurp(file, &nb);
+    assert_non_null(before);
+
+    RUN(&r, "train", data_dir, "--device", "cpu", "--image-size", "6", "--epochs", "3",
+        "--optimizer", "sgd", "--checkpoint-dir", ck, "--resume");
+    expect(&r, 1, "the loss became NaN at epoch 2, step 1", "resume into a bad loss");
+    expect(&r, 1, "keeps the checkpoint of epoch 1", "resume into a bad loss");
+    after = slurp(file, &na);
+    assert_non_null(after);
+    assert_int_equal(na, nb);
+    assert_memory_equal(after, before, nb);
+    free(before);
+    free(after);
 }
 
 /* ---- devices ---- */
@@ -411,6 +628,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(train_flag_values),
+        cmocka_unit_test(evaluate_flag_values),
+        cmocka_unit_test(predict_flag_values),
         cmocka_unit_test(flags_without_values),
         cmocka_unit_test(unknown_flags_and_commands),
         cmocka_unit_test(data_dir_count),
@@ -418,6 +637,9 @@ int main(void)
         cmocka_unit_test(missing_data_dir),
         cmocka_unit_test(empty_class_folder),
         cmocka_unit_test(too_few_images),
+        cmocka_unit_test(missing_files_found_first),
+        cmocka_unit_test(evaluate_and_predict_failures),
+        cmocka_unit_test(bad_loss_keeps_checkpoint),
         cmocka_unit_test(device_that_does_not_exist),
         cmocka_unit_test(no_opencl_platform),
         cmocka_unit_test(tiny_run_succeeds),

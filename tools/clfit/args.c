@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int usage_error(const char *flag, const char *fmt, ...)
 {
@@ -177,4 +180,48 @@ int next_option(int argc, char **argv, const struct option *opts)
         return '?';
     }
     return c;
+}
+
+bool not_empty(const char *flag, const char *text)
+{
+    if (*text)
+        return true;
+    usage_error(flag, "needs a value, not an empty string");
+    return false;
+}
+
+bool valid_device_spec(const char *flag, const char *spec)
+{
+    const char *p = spec + 7;
+    size_t a, b;
+
+    if (!*spec) {
+        usage_error(flag, "is empty; use cpu, opencl, opencl:P:D or part of a device name");
+        return false;
+    }
+    if (strncasecmp(spec, "opencl:", 7) != 0)
+        return true;
+    a = strspn(p, "0123456789");
+    b = p[a] == ':' ? strspn(p + a + 1, "0123456789") : 0;
+    if (a == 0 || a > 6 || b == 0 || b > 6 || p[a + 1 + b] != '\0') {
+        usage_error(flag, "'%s' is not opencl:P:D with a platform and a device number (see "
+                          "clfit devices)", spec);
+        return false;
+    }
+    return true;
+}
+
+bool readable_file(const char *flag, const char *path)
+{
+    struct stat sb;
+
+    if (stat(path, &sb) != 0 || access(path, R_OK) != 0) {
+        fprintf(stderr, "clfit: %s %s: cannot read it: %s\n", flag, path, strerror(errno));
+        return false;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        fprintf(stderr, "clfit: %s %s: not a regular file\n", flag, path);
+        return false;
+    }
+    return true;
 }

@@ -25,6 +25,19 @@ bool parse_split(const char *flag, const char *text, double *fr, int *k);
 /* One of the NULL-terminated `choices`; *out is its index. */
 bool parse_choice(const char *flag, const char *text, const char *const *choices, int *out);
 
+/* A non-empty value. */
+bool not_empty(const char *flag, const char *text);
+
+/* The spelling of a --device value: not empty, and "opencl:P:D" with
+ * numbers when it starts with "opencl:". Whether the device exists is the
+ * library's to say (a runtime error that lists the devices). */
+bool valid_device_spec(const char *flag, const char *spec);
+
+/* A regular file this process can read; otherwise prints
+ * "clfit: <flag> <path>: ..." and returns false (a runtime error, exit 1:
+ * the flag's value is well formed, the file is missing). */
+bool readable_file(const char *flag, const char *path);
+
 /* Runs getopt_long over argv and reports a missing value or an unknown
  * flag as a usage error. Returns the option's val, -1 at the end, or '?'
  * after such an error. */

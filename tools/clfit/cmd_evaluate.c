@@ -41,7 +41,7 @@ static bool set_option(eval_opts *o, int c, const char *v)
     int choice;
 
     switch (c) {
-    case OPT_DEVICE: o->device = v; return true;
+    case OPT_DEVICE: o->device = v; return valid_device_spec("--device", v);
     case OPT_PLOT:
         o->plot = v;
         if (!*v)

@@ -38,7 +38,7 @@ static int parse_predict(int argc, char **argv, predict_opts *o)
     o->top = 3;
     optind = 1;
     while ((c = next_option(argc, argv, predict_options)) != -1) {
-        if (c == OPT_DEVICE)
+        if (c == OPT_DEVICE && valid_device_spec("--device", optarg))
             o->device = optarg;
         else if (c == OPT_VERBOSE)
             o->verbose = true;

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "clfit/data.h"
 #include "clfit/device.h"
@@ -96,30 +95,6 @@ static bool valid_model_spec(const char *spec)
     return false;
 }
 
-/* The spelling of a --device value; whether such a device exists is the
- * library's to say (exit 1, listing the devices). */
-static bool valid_device_spec(const char *spec)
-{
-    const char *p = spec + 7;
-    size_t a, b;
-
-    if (!*spec) {
-        usage_error("--device", "is empty; use cpu, opencl, opencl:P:D or part of a "
-                                "device name");
-        return false;
-    }
-    if (strncasecmp(spec, "opencl:", 7) != 0)
-        return true;
-    a = strspn(p, "0123456789");
-    b = p[a] == ':' ? strspn(p + a + 1, "0123456789") : 0;
-    if (a == 0 || a > 6 || b == 0 || b > 6 || p[a + 1 + b] != '\0') {
-        usage_error("--device", "'%s' is not opencl:P:D with a platform and a device "
-                                "number (see clfit devices)", spec);
-        return false;
-    }
-    return true;
-}
-
 /* One option's value into *o; false after a usage error. */
 static bool set_option(train_opts *o, int c, const char *v)
 {
@@ -127,7 +102,7 @@ static bool set_option(train_opts *o, int c, const char *v)
     int choice;
 
     switch (c) {
-    case OPT_DEVICE: o->device = v; return valid_device_spec(v);
+    case OPT_DEVICE: o->device = v; return valid_device_spec("--device", v);
     case OPT_MODEL: o->model = v; return valid_model_spec(v);
     case OPT_PREPROCESS:
         if (!parse_choice("--preprocess", v, preprocess_names, &choice))
@@ -166,8 +141,8 @@ static bool set_option(train_opts *o, int c, const char *v)
         o->threads = (int)n;
         return true;
     case OPT_VERBOSE: o->verbose = true; return true;
-    case OPT_BASE: o->base = v; return true;
-    case OPT_BASE_LAYER: o->base_layer = v; return true;
+    case OPT_BASE: o->base = v; return not_empty("--base", v);
+    case OPT_BASE_LAYER: o->base_layer = v; return not_empty("--base-layer", v);
     default: return persist_set_option(&o->persist, c, v);
     }
 }
@@ -191,6 +166,10 @@ static int parse_train(int argc, char **argv, train_opts *o)
     if (is_json(o->model) && !o->base)
         return usage_error("--model", "a .json model is a head for a base; add --base "
                                       "MODEL.json");
+    /* missing model files are found now, not after the images are loaded */
+    if ((o->base && !readable_file("--base", o->base)) ||
+        (is_json(o->model) && !readable_file("--model", o->model)))
+        return 1;
     return persist_check(&o->persist);
 }
 
@@ -374,6 +353,15 @@ static clf_status train_and_test(const train_opts *o, train_run *r)
         if (r->bar.live)
             putchar('\n'); /* below the bar that was being redrawn */
         persist_interrupted(&r->persist, o->epochs, clf_loader_batches(r->train));
+    }
+    if (st == CLF_ERR_NUMERIC) {
+        if (r->bar.live)
+            putchar('\n');
+        /* the library named the epoch and step; no checkpoint follows a bad loss */
+        if (o->persist.checkpoint_dir && r->persist.ts.n_history > 0)
+            fprintf(stderr, "clfit: %s keeps the checkpoint of epoch %d, the last one that "
+                            "finished; nothing was written after the loss went bad\n",
+                    o->persist.checkpoint_dir, r->persist.ts.n_history);
     }
     if (st == CLF_OK)
         st = persist_finish(&r->persist);
