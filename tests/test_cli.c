@@ -579,6 +579,55 @@ static void no_opencl_platform(void **state)
     rmdir(vendors);
 }
 
+/* True when opencl:0:0 is PoCL, whose memory can be capped from outside
+ * with POCL_MEMORY_LIMIT (GiB of global memory; PoCL then allows a
+ * quarter of it in one allocation). */
+static bool first_device_is_pocl(void)
+{
+    clf_device_desc *devs = NULL;
+    size_t n = 0;
+    bool pocl;
+
+    if (!clf_test_have_opencl() || clf_devices_list(&devs, &n) != CLF_OK)
+        return false;
+    pocl = n > 0 && devs[0].platform == 0 && devs[0].device == 0 &&
+           strstr(devs[0].platform_name, "Portable Computing Language");
+    free(devs);
+    return pocl;
+}
+
+/* Device memory limits, found before anything is enqueued: PoCL capped
+ * at 1 GiB allows 256 MiB in one allocation. A batch of 512 images of
+ * 512 x 512 needs an input buffer of 512 * 512 * 512 * 3 floats * 4 bytes
+ * = 1610612736 bytes; a batch of 80 with an mlp:64 fits each buffer but
+ * not all of them together. */
+static void opencl_memory_limits(void **state)
+{
+    const char *env[] = {"POCL_MEMORY_LIMIT=1", NULL};
+    result *r = malloc(sizeof *r);
+
+    (void)state;
+    assert_non_null(r);
+    if (!first_device_is_pocl()) {
+        free(r);
+        printf("skipping: opencl:0:0 is not PoCL (POCL_MEMORY_LIMIT would not apply)\n");
+        skip();
+    }
+    RUN_ENV(r, env, "train", data_dir, "--device", "opencl:0:0", "--image-size", "512",
+            "--batch-size", "512", "--epochs", "1");
+    expect(r, 1, "needs 1610612736 bytes", "one buffer over the allocation limit");
+    expect(r, 1, "allows at most 268435456 bytes", "one buffer over the allocation limit");
+    expect(r, 1, "CL_DEVICE_MAX_MEM_ALLOC_SIZE", "one buffer over the allocation limit");
+
+    RUN_ENV(r, env, "train", data_dir, "--device", "opencl:0:0", "--image-size", "512",
+            "--batch-size", "80", "--model", "mlp:64", "--epochs", "1");
+    expect(r, 1, "1073741824 bytes (1024.0 MiB) of global memory", "buffers over memory");
+    expect(r, 1, "use a smaller batch or image size", "buffers over memory");
+    if (strstr(r->out, "Epoch 1/1"))
+        fail_msg("training started before the memory check:\n%s", r->out);
+    free(r);
+}
+
 /* ---- a run that works, and bad images in it ---- */
 
 static void tiny_run_succeeds(void **state)
@@ -642,6 +691,7 @@ int main(void)
         cmocka_unit_test(bad_loss_keeps_checkpoint),
         cmocka_unit_test(device_that_does_not_exist),
         cmocka_unit_test(no_opencl_platform),
+        cmocka_unit_test(opencl_memory_limits),
         cmocka_unit_test(tiny_run_succeeds),
         cmocka_unit_test(bad_image_policy),
     };
