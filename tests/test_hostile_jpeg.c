@@ -116,6 +116,21 @@ static void extraneous_then_cut_refused(void **state)
     free(d);
 }
 
+/* Cut before its frame header: TurboJPEG 2.1's header call then reports
+ * success without setting the size (clfit read an uninitialised width
+ * before; found while checking the CLI's messages). Refused with
+ * libjpeg's reason, not as a "0 x 0 image". */
+static void cut_before_frame_header(void **state)
+{
+    size_t len;
+    uint8_t *d = fixture("noise.jpg", &len);
+
+    (void)state;
+    expect_refused(d, marker_at(d, len, 0xC0), "JPEG header failed: Premature end");
+    expect_refused(d, 100, "JPEG header failed: Premature end");
+    free(d);
+}
+
 /* ---- a JPEG with restart markers, written by libjpeg ---- */
 
 enum { RW = 64, RH = 64 };
@@ -196,6 +211,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(extraneous_bytes_kept),
         cmocka_unit_test(extraneous_then_cut_refused),
+        cmocka_unit_test(cut_before_frame_header),
         cmocka_unit_test(restart_segment_lost_refused),
     };
 

@@ -92,9 +92,12 @@ clf_status clf_jpeg_decode(const uint8_t *data, size_t len, clf_image *out, char
         return CLF_ERR_NOMEM;
     }
     /* A warning here (stray bytes between segments) still fills in the
-     * header; the pixel pass below decides whether the file is usable. */
-    if (tjDecompressHeader3(tj, data, (unsigned long)len, &w, &h, &subsamp, &colorspace) != 0 &&
-        tjGetErrorCode(tj) != TJERR_WARNING)
+     * header; the pixel pass below decides whether the file is usable.
+     * TurboJPEG 2.1 returns success without setting w and h for a file cut
+     * before its frame header (w and h start at 0 for that reason). */
+    if ((tjDecompressHeader3(tj, data, (unsigned long)len, &w, &h, &subsamp, &colorspace) != 0 &&
+         tjGetErrorCode(tj) != TJERR_WARNING) ||
+        w <= 0 || h <= 0)
         return fail(tj, "header", why, why_size);
 
     /* CMYK and YCCK decode to 4 bytes a pixel before the conversion. */
