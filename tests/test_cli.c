@@ -1,11 +1,15 @@
 /* The clfit command line, run as a user runs it: the built binary in a
  * child process, its exit code, stdout and stderr.
  *
- * Every flag of every subcommand gets missing, malformed and out-of-range
- * values, written both as "--flag value" and "--flag=value": each must be
- * a usage error (exit 2) whose message names the flag, before any device
- * is opened. Then runtime failures (exit 1, the path or device named) and
- * the device fallbacks, on a tiny image folder made here. */
+ * Every flag of train, evaluate and predict gets missing, malformed and
+ * out-of-range values, written both as "--flag value" and "--flag=value":
+ * each must be a usage error (exit 2) whose message names the flag, before
+ * any device is opened. Then runtime failures (exit 1, naming the path or
+ * device): missing folders and files, empty classes, too few images, bad
+ * images, damaged models, a loss that turns NaN after --resume (the
+ * checkpoint must stay byte-identical), devices that do not exist, no
+ * OpenCL platform (and the cpu fallback), device memory limits. All on a
+ * tiny image folder and a model trained on it by the group setup. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
