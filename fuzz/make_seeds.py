@@ -8,6 +8,12 @@ are split in the middle). The float32 seed reuses
 tests/fixtures/keras/tfjs_sequential's weights.bin; the others exercise
 each stored type TF.js writes.
 
+mobilenet (only when tools/fetch_mobilenet.sh has put the real model in
+models/mobilenet_v2): the real TF.js model.json cut after block_2_add, its
+first 30 layers, for fuzz/corpus/keras_json/, and those layers' weights
+(the real uint8-quantised manifest entries and shard bytes) for
+fuzz/corpus/tfjs_weights/; small enough to keep fuzzing fast.
+
 safetensors: files with every dtype, an empty file and metadata only (the
 model and checkpoint files clfit writes are copied there too; see
 fuzz/README.md for how the harnesses write those).
@@ -78,3 +84,38 @@ safetensors(st / "dtypes", {
     "z": ("F32", [0, 3], b"")}, {"note": "hand-made", "clfit.crc32": "00000000"})
 safetensors(st / "empty", {})
 safetensors(st / "meta_only", {}, {"a": "b"})
+
+
+def mobilenet_seeds(src=Path("models/mobilenet_v2")):
+    if not (src / "model.json").exists():
+        print("models/mobilenet_v2 not fetched: MobileNetV2 seeds not written")
+        return
+    model = json.loads((src / "model.json").read_text())
+    cfg = model["modelTopology"]["model_config"]["config"]
+    names = [layer["name"] for layer in cfg["layers"]]
+    cut = names.index("block_2_add") + 1
+    cfg["layers"] = cfg["layers"][:cut]
+    cfg["output_layers"] = [["block_2_add", 0, 0]]
+    kept = set(names[:cut])
+
+    shard = b"".join((src / p).read_bytes() for p in model["weightsManifest"][0]["paths"])
+    sizes = {"uint8": 1, "uint16": 2, "float16": 2}
+    weights, blob, off = [], b"", 0
+    for w in model["weightsManifest"][0]["weights"]:
+        count = 1
+        for dim in w["shape"]:
+            count *= dim
+        q = w.get("quantization")
+        n = count * (sizes[q["dtype"]] if q else 4)
+        if w["name"].split("/")[0] in kept:
+            weights.append(w)
+            blob += shard[off:off + n]
+        off += n
+    model["weightsManifest"] = [{"paths": ["s0", "s1"], "weights": weights}]
+    model["modelTopology"].pop("training_config", None)
+    text = json.dumps(model, separators=(",", ":"))
+    Path("fuzz/corpus/keras_json/mobilenet_v2_block2.json").write_text(text)
+    seed("mobilenet_v2_block2", [{"paths": ["s0", "s1"], "weights": weights}], blob)
+
+
+mobilenet_seeds()
