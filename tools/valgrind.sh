@@ -3,7 +3,9 @@
 # ICD loader pointed at an empty vendors folder, so OpenCL tests skip and
 # the cpu paths run), then `clfit train --device cpu` on a tiny image folder.
 # Any invalid access, use of uninitialised memory or leak fails (exit 1).
-# Slow (about 30x); not part of CI. Usage: tools/valgrind.sh [TEST_NAME...]
+# Third-party leaks are suppressed in tools/valgrind.supp (each explained).
+# Slow (about 30x; 15 minutes with the MobileNetV2 tests); not part of CI.
+# Usage: tools/valgrind.sh [TEST_NAME...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +20,8 @@ export OCL_ICD_VENDORS=$tmp/vendors
 unset CLFIT_DEVICE
 
 vg=(valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect
-    --show-leak-kinds=definite,indirect --track-origins=yes)
+    --show-leak-kinds=definite,indirect --track-origins=yes
+    --suppressions="$PWD/tools/valgrind.supp")
 
 # test_cli runs the clfit binary itself: it is covered by the run below
 # rather than by tracing its children.
