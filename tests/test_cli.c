@@ -647,7 +647,7 @@ static void tiny_run_succeeds(void **state)
 }
 
 /* A text file posing as a PNG: a warning naming it and exit 0 by default;
- * exit 1 with --on-bad-image fail. */
+ * exit 1 with --on-bad-image fail; in train and in evaluate. */
 static void bad_image_policy(void **state)
 {
     char root[512], data[600];
@@ -674,6 +674,12 @@ static void bad_image_policy(void **state)
     RUN(&r, "train", data, "--device", "cpu", "--image-size", "4", "--epochs", "1",
         "--on-bad-image", "fail");
     expect(&r, 1, "notes.png", "--on-bad-image fail");
+
+    /* evaluate on the same folder (classes a and b, as the saved model) */
+    RUN(&r, "evaluate", model_path, data, "--device", "cpu");
+    expect(&r, 0, "notes.png", "evaluate: a text file among the images");
+    RUN(&r, "evaluate", model_path, data, "--device", "cpu", "--on-bad-image", "fail");
+    expect(&r, 1, "notes.png", "evaluate --on-bad-image fail");
     remove_tree(root);
 }
 
