@@ -2,7 +2,8 @@
 # Builds the libFuzzer harnesses with clang (ASan + UBSan) and runs each one
 # for DURATION seconds, one after the other, starting from its committed seed
 # corpus fuzz/corpus/<name>/ (new inputs go to build-fuzz/corpus/<name>/, not
-# into git). A crash, leak, timeout or sanitizer report fails the run; the
+# into git). A crash, leak, timeout (25 s for one input) or sanitizer report
+# fails the run; the
 # input that caused it is left in build-fuzz/artifacts/<name>/.
 #
 # Usage: fuzz/run.sh DURATION [NAME...]     e.g. fuzz/run.sh 60 image
@@ -35,9 +36,10 @@ for name in "$@"; do
     dict=()
     [ -f "fuzz/$name.dict" ] && dict=(-dict="fuzz/$name.dict")
     echo "== fuzz_$name: ${duration}s from $(ls "$seeds" | wc -l) seeds"
-    # -timeout: one input taking over 10 s is a hang; -rss_limit_mb: the
-    # image cap (256 MiB a decode) and the weights caps fit well inside it.
-    if ! "$exe" -max_total_time="$duration" -timeout=10 -rss_limit_mb=2560 \
+    # -timeout: one input taking over 25 s (OSS-Fuzz's limit; ASan and
+    # coverage make code 10-20x slower) is a hang; -rss_limit_mb: the image
+    # cap (256 MiB a decode) and the weights caps fit well inside it.
+    if ! "$exe" -max_total_time="$duration" -timeout=25 -rss_limit_mb=2560 \
             -malloc_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
             -artifact_prefix="$art/" "$work" "$seeds" 2>"$build/fuzz_$name.log"; then
         echo "fuzz_$name FAILED; log: $build/fuzz_$name.log, input: $(ls -t "$art" | head -1)"
