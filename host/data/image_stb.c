@@ -37,7 +37,9 @@
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#if !defined(__clang__) /* a GCC-only warning */
 #pragma GCC diagnostic ignored "-Wduplicated-branches"
+#endif
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 #endif
 #include <stb/stb_image.h>

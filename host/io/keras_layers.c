@@ -34,6 +34,7 @@ static bool unsupported(const kctx *c)
 
 /* Logs "<file>: layer 'x' (Class): field 'f' <message>, got <value>" and
  * returns false. `got` may be NULL when the field is missing. */
+__attribute__((format(printf, 4, 5)))
 static bool bad(const kctx *c, const char *field, const cJSON *got, const char *fmt, ...)
 {
     char msg[256], val[80] = "nothing (the field is missing)";
