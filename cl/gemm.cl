@@ -117,3 +117,59 @@ kernel void gemm_split_k_sum(uint m, uint n, uint slices, global const float *pa
         s += part[q * mn + t];
     store_d(c, co, ldc, ct, t / n, t % n, alpha, s, beta);
 }
+
+/* ---- For CPU devices: few work-items, each a long vector loop ---- */
+
+#define KS_ROWS 16 /* rows of A per work-item */
+
+/* Row p of B, columns [j0, j0 + 16), as a float16; lanes past n (or past
+ * the buffer's b_len floats) are 0 and never stored. */
+float16 b_cols16(global const float *b, uint at, uint cols, uint b_len)
+{
+    float t[16];
+
+    if (cols >= 16 || at + 16 <= b_len)
+        return vload16(0, b + at);
+    for (uint j = 0; j < 16; j++)
+        t[j] = j < cols ? b[at + j] : 0.0f;
+    return vload16(0, t);
+}
+
+/* C = A B for a long k and few rows (the dense forward X W), A m x k, B
+ * k x n, both as stored. Work-item (q, rb, cb) sums rows
+ * [16 rb, 16 rb + 16) of A times columns [16 cb, 16 cb + 16) of B over
+ * k in [q * slice, (q + 1) * slice) into part[q][i][j] (m x n per
+ * slice); gemm_split_k_sum adds the slices. Each row of B it loads
+ * serves 16 rows of A, and A's rows stream once, so B is read once per
+ * row block instead of once per row. Rows past m repeat the last row and
+ * are not stored, which keeps the loop free of branches. */
+kernel void gemm_k_slices(uint m, uint n, uint k, uint slice, global const float *a, uint ao,
+                          uint lda, global const float *b, uint bo, uint ldb, uint b_len,
+                          global float *part)
+{
+    uint q = get_global_id(0), i0 = get_global_id(1) * KS_ROWS, j0 = get_global_id(2) * 16;
+    uint k0 = q * slice, k1 = min(k, k0 + slice);
+    global const float *ar[KS_ROWS];
+    float16 acc[KS_ROWS];
+    float out[16];
+
+    if (k0 >= k || i0 >= m || j0 >= n)
+        return;
+#pragma unroll
+    for (uint r = 0; r < KS_ROWS; r++) {
+        ar[r] = a + ao + min(i0 + r, m - 1) * lda;
+        acc[r] = 0.0f;
+    }
+    for (uint p = k0; p < k1; p++) {
+        float16 bv = b_cols16(b, bo + p * ldb + j0, n - j0, b_len);
+
+#pragma unroll
+        for (uint r = 0; r < KS_ROWS; r++)
+            acc[r] = fma((float16)ar[r][p], bv, acc[r]);
+    }
+    for (uint r = 0; r < KS_ROWS && i0 + r < m; r++) {
+        vstore16(acc[r], 0, out);
+        for (uint j = 0; j < 16 && j0 + j < n; j++)
+            part[(q * m + i0 + r) * n + j0 + j] = out[j];
+    }
+}

@@ -12,6 +12,7 @@ static const char usage_text[] =
     "commands:\n"
     "  devices                 list every OpenCL platform and device\n"
     "  train DATA_DIR          train on a folder of class subfolders, then test\n"
+    "  bench SECTION           measure speed (clfit bench --help)\n"
     "\n"
     "train options:\n"
     "  --device SPEC           cpu | opencl | opencl:P:D | part of a device name\n"
@@ -43,6 +44,8 @@ int main(int argc, char **argv)
         return cmd_devices(argc - 1, argv + 1);
     if (!strcmp(cmd, "train"))
         return cmd_train(argc - 1, argv + 1);
+    if (!strcmp(cmd, "bench"))
+        return cmd_bench(argc - 1, argv + 1);
     fprintf(stderr, "clfit: unknown command '%s'\n\n%s", cmd, usage_text);
     return EXIT_USAGE;
 }

@@ -30,6 +30,7 @@
     X(gemm_small_k)                                                            \
     X(gemm_split_k)                                                            \
     X(gemm_split_k_sum)                                                        \
+    X(gemm_k_slices)                                                           \
     X(bias_act)                                                                \
     X(act_backward)                                                            \
     X(col_sum)                                                                 \
@@ -38,8 +39,10 @@
     X(xent_reduce)                                                             \
     X(adam)                                                                    \
     X(sgd)                                                                     \
+    X(dense_update)                                                            \
     X(dropout)                                                                 \
     X(u8_to_float)                                                             \
+    X(rgb_to_planes)                                                           \
     X(im2col)                                                                  \
     X(depthwise_conv)                                                          \
     X(avg_pool)                                                                \
@@ -81,7 +84,11 @@ typedef struct clf_ocl {
     size_t in_use; /* bytes held by live buffers, against global memory */
     size_t im2col_bytes; /* largest im2col block (tests lower it) */
     bool skinny_gemm;    /* false: every GEMM through CLBlast (tests, timing) */
+    /* Kernels written for CPU devices (one work-item does a long vector
+     * loop; few work-groups): on for CL_DEVICE_TYPE_CPU, tests flip it. */
+    bool cpu_kernels;
     clf_buf scratch[CLF_SCRATCH_COUNT_];
+    struct clf_ocl_prof *prof; /* non-NULL while recording (ocl_profile.c) */
 } clf_ocl;
 
 static inline clf_ocl *clf_ocl_of(clf_backend *be)
@@ -192,6 +199,13 @@ clf_status clf_opencl_build_source(clf_backend *be, const char *source);
 /* Builds the embedded kernels and creates every kernel in the table. */
 clf_status clf_ocl_build_kernels(clf_ocl *o, const clf_device_desc *d);
 
+/* Profiling (ocl_profile.c). Pass clf_ocl_prof_event(o) as an enqueue
+ * call's event (NULL when not recording); after the call succeeds,
+ * clf_ocl_prof_keep(o, name) keeps it under `name` (a static string). */
+cl_event *clf_ocl_prof_event(clf_ocl *o);
+void clf_ocl_prof_keep(clf_ocl *o, const char *name);
+void clf_ocl_prof_close(clf_ocl *o);
+
 /* Launching (ocl_program.c). */
 
 typedef struct clf_karg {
@@ -238,6 +252,10 @@ clf_status clf_ocl_adam(clf_backend *be, size_t n, clf_buf *w, size_t wo, clf_bu
 clf_status clf_ocl_sgd(clf_backend *be, size_t n, clf_buf *w, size_t wo, clf_buf *g,
                        size_t go, clf_buf *vel, size_t vo, float lr, float momentum,
                        bool nesterov);
+clf_status clf_ocl_dense_update(clf_backend *be, int rows, int in, int units, clf_buf *x,
+                                size_t xo, int ldx, clf_buf *dy, size_t dyo,
+                                const clf_opt_step *opt, clf_buf *w, clf_buf *const *w_slot,
+                                clf_buf *b, clf_buf *const *b_slot);
 clf_status clf_ocl_dropout(clf_backend *be, size_t n, float rate, uint32_t seed, clf_buf *x,
                            size_t xo, clf_buf *y, size_t yo);
 clf_status clf_ocl_u8_to_float(clf_backend *be, int n_img, int h, int w, int c, bool chw,

@@ -118,6 +118,51 @@ static clf_status split_k(clf_backend *be, const gemm_args *g, float alpha, floa
                              (size_t)g->m * g->n);
 }
 
+/* For CPU devices: a plain A B with a long k and few rows or columns of
+ * C goes to gemm_k_slices (each work-item 16 rows of A by 16 columns of
+ * B over 1024 of k), whose slices gemm_split_k_sum then adds. */
+#define KS_ROWS 16 /* as in cl/gemm.cl */
+#define KS_SLICE 1024
+#define KS_MAX_M 64
+#define KS_MAX_N 256
+
+static bool k_slices_fit(const clf_ocl *o, bool ta, bool tb, int m, int n, int k)
+{
+    return o->cpu_kernels && o->skinny_gemm && !ta && !tb && k >= SPLIT_K_MIN_K &&
+           m <= KS_MAX_M && n <= KS_MAX_N;
+}
+
+static clf_status k_slices(clf_backend *be, int m, int n, int k, float alpha, clf_buf *a,
+                           size_t ao, int lda, clf_buf *b, size_t bo, int ldb, float beta,
+                           clf_buf *c, size_t co, int ldc)
+{
+    clf_ocl *o = clf_ocl_of(be);
+    cl_uint um = (cl_uint)m, un = (cl_uint)n, uk = (cl_uint)k, slice = KS_SLICE, uao = (cl_uint)ao,
+            ulda = (cl_uint)lda, ubo = (cl_uint)bo, uldb = (cl_uint)ldb, blen = floats_in(b),
+            uco = (cl_uint)co, uldc = (cl_uint)ldc, slices = (uk + slice - 1) / slice;
+    cl_int ct = 0;
+    size_t global[3] = {slices, ((size_t)m + KS_ROWS - 1) / KS_ROWS, ((size_t)n + 15) / 16};
+    size_t local[3] = {1, 1, 1};
+    clf_buf *part;
+    clf_status st = clf_ocl_scratch(be, CLF_SCRATCH_GEMM,
+                                    (size_t)slices * (size_t)m * (size_t)n * sizeof(float),
+                                    &part);
+
+    if (st != CLF_OK)
+        return st;
+    clf_karg pa[] = {CLF_ARG(um),   CLF_ARG(un),     CLF_ARG(uk),  CLF_ARG(slice),
+                     CLF_ARG(a->mem), CLF_ARG(uao),  CLF_ARG(ulda), CLF_ARG(b->mem),
+                     CLF_ARG(ubo),  CLF_ARG(uldb),   CLF_ARG(blen), CLF_ARG(part->mem)};
+    st = clf_ocl_launch(o, CLF_K_gemm_k_slices, "gemm", pa, CLF_NARGS(pa), 3, global, local);
+    if (st != CLF_OK)
+        return st;
+    clf_karg sa[] = {CLF_ARG(um),    CLF_ARG(un),   CLF_ARG(slices), CLF_ARG(part->mem),
+                     CLF_ARG(alpha), CLF_ARG(beta), CLF_ARG(ct),     CLF_ARG(c->mem),
+                     CLF_ARG(uco),   CLF_ARG(uldc)};
+    return clf_ocl_launch_1d(o, CLF_K_gemm_split_k_sum, "gemm", sa, CLF_NARGS(sa),
+                             (size_t)m * (size_t)n);
+}
+
 clf_status clf_ocl_gemm(clf_backend *be, bool ta, bool tb, int m, int n, int k, float alpha,
                         clf_buf *a, size_t ao, int lda, clf_buf *b, size_t bo, int ldb,
                         float beta, clf_buf *c, size_t co, int ldc)
@@ -141,6 +186,8 @@ clf_status clf_ocl_gemm(clf_backend *be, bool ta, bool tb, int m, int n, int k, 
         return CLF_OK;
     if (k == 0)
         return scale_c(be, m, n, beta, c, co, ldc);
+    if (k_slices_fit(o, ta, tb, m, n, k))
+        return k_slices(be, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc);
     if (o->skinny_gemm &&
         skinny(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, &g, &split))
         return split ? split_k(be, &g, alpha, beta) : small_k(o, &g, alpha, beta);
@@ -150,7 +197,8 @@ clf_status clf_ocl_gemm(clf_backend *be, bool ta, bool tb, int m, int n, int k, 
                                    tb ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)m,
                                    (size_t)n, (size_t)k, alpha, a->mem, ao, (size_t)lda,
                                    b->mem, bo, (size_t)ldb, beta, c->mem, co, (size_t)ldc,
-                                   &o->queue, NULL));
+                                   &o->queue, clf_ocl_prof_event(o)));
+    clf_ocl_prof_keep(o, "clblast_sgemm");
 cleanup:
     if (st != CLF_OK)
         CLF_LOG_ERROR("opencl gemm: %s%s %d x %d x %d (lda %d, ldb %d, ldc %d) failed",

@@ -197,7 +197,8 @@ clf_status clf_ocl_launch(clf_ocl *o, clf_ocl_kernel k, const char *op, const cl
     for (size_t i = 0; i < nargs; i++)
         CLF_CL_CHECK(clSetKernelArg(kern, (cl_uint)i, args[i].size, args[i].value));
     CLF_CL_CHECK(clEnqueueNDRangeKernel(o->queue, kern, dims, NULL, global, local, 0, NULL,
-                                        NULL));
+                                        clf_ocl_prof_event(o)));
+    clf_ocl_prof_keep(o, kernel_names[k]);
     return CLF_OK;
 
 cleanup:
