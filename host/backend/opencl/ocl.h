@@ -11,8 +11,10 @@
  * - Kernels index buffers with 32-bit unsigned integers, so a range an op
  *   touches must end below 2^32 elements of its buffer (checked on the
  *   host by clf_ocl_range; an op past it fails with CLF_ERR_ARG).
- * - The program is compiled at every open; only the driver's own cache
- *   (PoCL keeps one) makes a second start fast. No binary cache yet.
+ * - CLBlast's programs are compiled by CLBlast at their first use in a
+ *   process; only the driver's own cache (PoCL keeps one) makes that fast
+ *   in a second process. clfit's own program goes through its binary
+ *   cache (ocl_bincache.c).
  * - Closing a backend clears CLBlast's process-wide program cache.
  * - Not thread-safe: one thread drives a backend at a time.
  */
@@ -65,6 +67,14 @@ enum {
     CLF_SCRATCH_COUNT_
 };
 
+/* What the program binary cache did at open (ocl_bincache.c). */
+typedef enum clf_bin_state {
+    CLF_BIN_OFF,  /* no cache folder */
+    CLF_BIN_MISS, /* no file yet: built from source and stored */
+    CLF_BIN_HIT,  /* built from the cached binary */
+    CLF_BIN_BAD   /* the file was unusable: rebuilt and rewritten */
+} clf_bin_state;
+
 struct clf_buf {
     cl_mem mem;
     size_t bytes; /* as asked for (the cl_mem may be a little larger) */
@@ -89,6 +99,10 @@ typedef struct clf_ocl {
     bool cpu_kernels;
     clf_buf scratch[CLF_SCRATCH_COUNT_];
     struct clf_ocl_prof *prof; /* non-NULL while recording (ocl_profile.c) */
+    clf_bin_state bin_state;
+    char *bin_path;      /* the program's cache file; NULL without a cache */
+    uint64_t bin_key;
+    size_t bin_stored;   /* payload bytes last stored or loaded */
 } clf_ocl;
 
 static inline clf_ocl *clf_ocl_of(clf_backend *be)
@@ -195,6 +209,12 @@ clf_status clf_ocl_build(clf_ocl *o, const char *const *sources, const size_t *l
 /* Builds one arbitrary source on the backend's device and releases it
  * (tests use it to see a broken kernel fail with its build log). */
 clf_status clf_opencl_build_source(clf_backend *be, const char *source);
+
+/* The program from the binary cache when it holds a usable binary for
+ * this device, driver, options and sources; else built from the sources
+ * (clf_ocl_build) and stored. Sets o->program and o->bin_state. */
+clf_status clf_ocl_build_program(clf_ocl *o, const clf_device_desc *d, const char *const *srcs,
+                                 const size_t *lens, size_t count);
 
 /* Builds the embedded kernels and creates every kernel in the table. */
 clf_status clf_ocl_build_kernels(clf_ocl *o, const clf_device_desc *d);

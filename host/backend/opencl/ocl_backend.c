@@ -247,6 +247,7 @@ static void ocl_destroy(clf_backend *be)
             CLF_CL_WARN(clReleaseKernel(o->kernels[i]));
     if (o->program)
         CLF_CL_WARN(clReleaseProgram(o->program));
+    free(o->bin_path);
     /* CLBlast caches programs that hold on to this context; drop them. Its
      * cache is process-wide, so another open backend recompiles (or hits
      * the driver's own cache) on its next GEMM. */

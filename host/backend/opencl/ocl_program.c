@@ -180,7 +180,7 @@ clf_status clf_ocl_build_kernels(clf_ocl *o, const clf_device_desc *d)
     if (st == CLF_OK)
         st = gather_sources(&srcs, &lens, &count);
     if (st == CLF_OK)
-        st = clf_ocl_build(o, srcs, lens, count, &o->program);
+        st = clf_ocl_build_program(o, d, srcs, lens, count);
     if (st == CLF_OK)
         st = create_kernels(o);
     free(srcs);
