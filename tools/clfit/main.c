@@ -13,6 +13,9 @@ static const char usage_text[] =
     "  devices                 list every OpenCL platform and device\n"
     "  train DATA_DIR          train on a folder of class subfolders, then test\n"
     "  bench SECTION           measure speed (clfit bench --help)\n"
+    "  tune [--quick] [--no-clblast] [--device SPEC]\n"
+    "                          measure GEMM parameters for a device and keep the\n"
+    "                          fastest for later runs\n"
     "\n"
     "train options:\n"
     "  --device SPEC           cpu | opencl | opencl:P:D | part of a device name\n"
@@ -46,6 +49,8 @@ int main(int argc, char **argv)
         return cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench"))
         return cmd_bench(argc - 1, argv + 1);
+    if (!strcmp(cmd, "tune"))
+        return cmd_tune(argc - 1, argv + 1);
     fprintf(stderr, "clfit: unknown command '%s'\n\n%s", cmd, usage_text);
     return EXIT_USAGE;
 }

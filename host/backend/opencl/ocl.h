@@ -33,6 +33,9 @@
     X(gemm_split_k)                                                            \
     X(gemm_split_k_sum)                                                        \
     X(gemm_k_slices)                                                           \
+    X(gemm_pack_a)                                                             \
+    X(gemm_pack_b)                                                             \
+    X(gemm_tile)                                                               \
     X(bias_act)                                                                \
     X(act_backward)                                                            \
     X(col_sum)                                                                 \
@@ -64,6 +67,7 @@ enum {
     CLF_SCRATCH_ROWS,
     CLF_SCRATCH_COPY,
     CLF_SCRATCH_GEMM,
+    CLF_SCRATCH_PACK,
     CLF_SCRATCH_COUNT_
 };
 
@@ -97,6 +101,9 @@ typedef struct clf_ocl {
     /* Kernels written for CPU devices (one work-item does a long vector
      * loop; few work-groups): on for CL_DEVICE_TYPE_CPU, tests flip it. */
     bool cpu_kernels;
+    int gemm_r, gemm_v;  /* gemm_tile's tile: GT_R rows, GT_V float16s */
+    int k_slice;         /* gemm_k_slices' slice of k */
+    bool tuned;          /* the three above came from a tuning file */
     clf_buf scratch[CLF_SCRATCH_COUNT_];
     struct clf_ocl_prof *prof; /* non-NULL while recording (ocl_profile.c) */
     clf_bin_state bin_state;

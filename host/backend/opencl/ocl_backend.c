@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/opencl/ocl_tune.h"
 #include "clfit/log.h"
 #include "core/alloc.h"
 
@@ -126,7 +127,7 @@ clf_status clf_ocl_scratch(clf_backend *be, int slot, size_t bytes, clf_buf **ou
 {
     clf_buf *s = &clf_ocl_of(be)->scratch[slot];
     static const char *const names[] = {"im2col scratch", "row scratch", "copy scratch",
-                                        "split-k scratch"};
+                                        "split-k scratch", "gemm packing scratch"};
     clf_status st;
 
     *out = NULL;
@@ -338,8 +339,34 @@ static clf_status open_device(clf_backend *be, clf_ocl *o)
     o->im2col_bytes = (size_t)64 << 20; /* big enough for long GEMMs */
     o->skinny_gemm = true;
     o->cpu_kernels = strcmp(be->desc.type, "CPU") == 0;
+
 cleanup:
     return st;
+}
+
+/* GEMM parameters from the device's tuning file, or the defaults; the
+ * CLBlast ones go to CLBlast now (a failure there is only a warning). */
+static void apply_tuning(clf_backend *be, clf_ocl *o)
+{
+    clf_tune t;
+
+    clf_tune_load(&be->desc, &t, &o->tuned);
+    o->gemm_r = t.gemm_r;
+    o->gemm_v = t.gemm_v;
+    o->k_slice = t.k_slice;
+    for (int i = 0; i < t.n_clblast; i++) {
+        const clf_clblast_params *p = &t.clblast[i];
+        const char *names[CLF_TUNE_MAX_PARAMS];
+        int cbs;
+
+        for (int j = 0; j < p->n; j++)
+            names[j] = p->names[j];
+        cbs = (int)CLBlastOverrideParameters(o->device, p->kernel, CLBlastPrecisionSingle,
+                                             (size_t)p->n, names, p->values);
+        if (cbs != 0)
+            CLF_LOG_WARN("CLBlast refused the tuned parameters for %s (%s); it keeps its "
+                         "own", p->kernel, clf_clblast_status_name(cbs));
+    }
 }
 
 clf_status clf_opencl_backend_open(int platform, int device, clf_backend **out)
@@ -362,6 +389,8 @@ clf_status clf_opencl_backend_open(int platform, int device, clf_backend **out)
         st = clf_ocl_describe(o->platform, o->device, platform, device, &be->desc);
     if (st == CLF_OK)
         st = open_device(be, o);
+    if (st == CLF_OK)
+        apply_tuning(be, o);
     if (st == CLF_OK)
         st = clf_ocl_build_kernels(o, &be->desc);
     if (st != CLF_OK) {

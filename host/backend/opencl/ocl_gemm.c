@@ -120,9 +120,9 @@ static clf_status split_k(clf_backend *be, const gemm_args *g, float alpha, floa
 
 /* For CPU devices: a plain A B with a long k and few rows or columns of
  * C goes to gemm_k_slices (each work-item 16 rows of A by 16 columns of
- * B over 1024 of k), whose slices gemm_split_k_sum then adds. */
+ * B over o->k_slice of k, 1024 unless tuned), whose slices
+ * gemm_split_k_sum then adds. */
 #define KS_ROWS 16 /* as in cl/gemm.cl */
-#define KS_SLICE 1024
 #define KS_MAX_M 64
 #define KS_MAX_N 256
 
@@ -137,7 +137,8 @@ static clf_status k_slices(clf_backend *be, int m, int n, int k, float alpha, cl
                            clf_buf *c, size_t co, int ldc)
 {
     clf_ocl *o = clf_ocl_of(be);
-    cl_uint um = (cl_uint)m, un = (cl_uint)n, uk = (cl_uint)k, slice = KS_SLICE, uao = (cl_uint)ao,
+    cl_uint um = (cl_uint)m, un = (cl_uint)n, uk = (cl_uint)k, slice = (cl_uint)o->k_slice,
+            uao = (cl_uint)ao,
             ulda = (cl_uint)lda, ubo = (cl_uint)bo, uldb = (cl_uint)ldb, blen = floats_in(b),
             uco = (cl_uint)co, uldc = (cl_uint)ldc, slices = (uk + slice - 1) / slice;
     cl_int ct = 0;
@@ -161,6 +162,47 @@ static clf_status k_slices(clf_backend *be, int m, int n, int k, float alpha, cl
                      CLF_ARG(uco),   CLF_ARG(uldc)};
     return clf_ocl_launch_1d(o, CLF_K_gemm_split_k_sum, "gemm", sa, CLF_NARGS(sa),
                              (size_t)m * (size_t)n);
+}
+
+/* For CPU devices: a plain A B of any other shape goes to gemm_tile, a
+ * register tile of GT_R x 16 GT_V per work-item (build options, see
+ * clfit tune), after gemm_pack_b has laid B out in panels; CLBlast takes
+ * the transposed cases. */
+static clf_status tile(clf_backend *be, int m, int n, int k, float alpha, clf_buf *a,
+                       size_t ao, int lda, clf_buf *b, size_t bo, int ldb, float beta,
+                       clf_buf *c, size_t co, int ldc)
+{
+    clf_ocl *o = clf_ocl_of(be);
+    cl_uint um = (cl_uint)m, un = (cl_uint)n, uk = (cl_uint)k, uao = (cl_uint)ao,
+            ulda = (cl_uint)lda, ubo = (cl_uint)bo, uldb = (cl_uint)ldb, uco = (cl_uint)co,
+            uldc = (cl_uint)ldc;
+    size_t cols = 16 * (size_t)o->gemm_v, bpanels = ((size_t)n + cols - 1) / cols;
+    size_t apanels = ((size_t)m + o->gemm_r - 1) / o->gemm_r;
+    size_t bfloats = bpanels * cols * (size_t)k, afloats = apanels * o->gemm_r * (size_t)k;
+    size_t global[2] = {apanels, bpanels}, local[2] = {1, 1}, one = 1, kk = (size_t)k;
+    cl_uint boff = (cl_uint)afloats;
+    clf_buf *pk;
+    clf_status st = clf_ocl_scratch(be, CLF_SCRATCH_PACK, (afloats + bfloats) * 4, &pk);
+
+    if (st != CLF_OK)
+        return st;
+    if (!clf_ocl_range(pk, 0, afloats + bfloats, 4, "gemm packing"))
+        return CLF_ERR_UNSUPPORTED;
+    clf_karg pa[] = {CLF_ARG(um), CLF_ARG(uk), CLF_ARG(a->mem), CLF_ARG(uao), CLF_ARG(ulda),
+                     CLF_ARG(pk->mem)};
+    clf_karg pb[] = {CLF_ARG(uk), CLF_ARG(un), CLF_ARG(b->mem), CLF_ARG(ubo), CLF_ARG(uldb),
+                     CLF_ARG(pk->mem), CLF_ARG(boff)};
+    size_t pa_global[2] = {((size_t)k + 255) / 256, apanels};
+
+    st = clf_ocl_launch(o, CLF_K_gemm_pack_a, "gemm", pa, CLF_NARGS(pa), 2, pa_global, local);
+    if (st == CLF_OK)
+        st = clf_ocl_launch(o, CLF_K_gemm_pack_b, "gemm", pb, CLF_NARGS(pb), 1, &kk, &one);
+    if (st != CLF_OK)
+        return st;
+    clf_karg ta[] = {CLF_ARG(um),   CLF_ARG(un),      CLF_ARG(uk),  CLF_ARG(alpha),
+                     CLF_ARG(pk->mem), CLF_ARG(pk->mem), CLF_ARG(boff), CLF_ARG(beta),
+                     CLF_ARG(c->mem), CLF_ARG(uco),   CLF_ARG(uldc)};
+    return clf_ocl_launch(o, CLF_K_gemm_tile, "gemm", ta, CLF_NARGS(ta), 2, global, local);
 }
 
 clf_status clf_ocl_gemm(clf_backend *be, bool ta, bool tb, int m, int n, int k, float alpha,
@@ -191,6 +233,9 @@ clf_status clf_ocl_gemm(clf_backend *be, bool ta, bool tb, int m, int n, int k, 
     if (o->skinny_gemm &&
         skinny(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, &g, &split))
         return split ? split_k(be, &g, alpha, beta) : small_k(o, &g, alpha, beta);
+
+    if (o->cpu_kernels && o->skinny_gemm && !ta && !tb)
+        return tile(be, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc);
 
     CLF_CLBLAST_CHECK(CLBlastSgemm(CLBlastLayoutRowMajor,
                                    ta ? CLBlastTransposeYes : CLBlastTransposeNo,

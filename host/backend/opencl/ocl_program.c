@@ -96,7 +96,8 @@ clf_status clf_opencl_build_source(clf_backend *be, const char *source)
     return st;
 }
 
-/* "-cl-std=CL1.2"; "-cl-denorms-are-zero", because subnormal floats (a
+/* "-cl-std=CL1.2"; gemm_tile's tile size (-DGT_R, -DGT_V, tunable);
+ * "-cl-denorms-are-zero", because subnormal floats (a
  * saturated softmax's gradient, Adam's moments after it) slow x86 CPUs
  * about 20-fold (PoCL: Adam over 1.5M weights 23 ms instead of 1.1 ms)
  * and the cpu backend flushes them too; and exact division and square
@@ -114,9 +115,10 @@ static clf_status choose_options(clf_ocl *o, const clf_device_desc *d)
         return CLF_ERR_UNSUPPORTED;
     }
     CLF_CL_CHECK(clGetDeviceInfo(o->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL));
-    snprintf(o->build_options, sizeof o->build_options, "-cl-std=CL1.2 -cl-denorms-are-zero%s",
+    snprintf(o->build_options, sizeof o->build_options,
+             "-cl-std=CL1.2 -cl-denorms-are-zero%s -DGT_R=%d -DGT_V=%d",
              (fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT)
-                 ? " -cl-fp32-correctly-rounded-divide-sqrt" : "");
+                 ? " -cl-fp32-correctly-rounded-divide-sqrt" : "", o->gemm_r, o->gemm_v);
 cleanup:
     return st;
 }
