@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <turbojpeg.h>
 
+#include "core/file.h"
 #include "data/image.h"
 
 enum { W = 256, H = 192 };
@@ -116,7 +117,7 @@ static void test_png_full_size(void **state)
     clf_image full, hinted;
 
     (void)state;
-    assert_int_equal(clf_image_file_read(path, 1 << 20, &data, &len, why, sizeof why), CLF_OK);
+    assert_int_equal(clf_read_file(path, 1 << 20, &data, &len, why, sizeof why), CLF_OK);
     assert_int_equal(clf_image_decode(data, len, path, &full, why, sizeof why), CLF_OK);
     assert_int_equal(clf_image_decode_min(data, len, path, 1, 1, &hinted, why, sizeof why),
                      CLF_OK);

@@ -179,9 +179,10 @@ static void test_unsupported(void **state)
     /* softmax anywhere else */
     base(&t), t.l[1].activation = CLF_ACTIVATION_SOFTMAX;
     refused(&t, CLF_ERR_UNSUPPORTED, "only as the final activation");
-    /* layer kinds without runtime code yet */
+    /* convolutions need feature maps; BatchNormalization only on the
+     * channel axis (desc_init leaves bn_axis 0, the batch axis) */
     base(&t), t.l[1].kind = CLF_LAYER_CONV2D;
-    refused(&t, CLF_ERR_UNSUPPORTED, "'dense' (Conv2D) is not supported");
+    refused(&t, CLF_ERR_SHAPE, "'dense' (Conv2D) needs a feature map");
     base(&t), t.l[1].kind = CLF_LAYER_BATCH_NORM;
     refused(&t, CLF_ERR_UNSUPPORTED, "BatchNormalization");
     /* Dense reads vectors only */

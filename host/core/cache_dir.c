@@ -1,13 +1,11 @@
-/* The user's cache folder and atomic writes. */
+/* The user's cache folder and a stable hash. */
 #include "core/cache_dir.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "clfit/log.h"
 #include "core/alloc.h"
@@ -79,82 +77,4 @@ char *clf_cache_dir(const char *sub)
         dir = NULL;
     }
     return dir;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-    const uint8_t *p = data;
-
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-clf_status clf_write_file_atomic(const char *path, const void *head, size_t head_len,
-                                 const void *body, size_t body_len)
-{
-    size_t n = strlen(path) + 16;
-    char *tmp = clf_malloc_array(n, 1, "temporary path");
-    int fd = -1, ok = 0;
-
-    if (!tmp)
-        return CLF_ERR_NOMEM;
-    snprintf(tmp, n, "%s.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd >= 0)
-        ok = write_all(fd, head, head_len) == 0 && write_all(fd, body, body_len) == 0;
-    if (fd >= 0 && close(fd) != 0)
-        ok = 0;
-    if (ok && rename(tmp, path) != 0)
-        ok = 0;
-    if (!ok) {
-        CLF_LOG_WARN("cannot write '%s': %s", path, strerror(errno));
-        if (fd >= 0)
-            unlink(tmp);
-    }
-    free(tmp);
-    return ok ? CLF_OK : CLF_ERR_IO;
-}
-
-clf_status clf_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    struct stat sb;
-    uint8_t *buf = NULL;
-    size_t got = 0;
-
-    *data = NULL;
-    *len = 0;
-    if (fd < 0)
-        return CLF_ERR_IO;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > max_bytes ||
-        !(buf = malloc((size_t)sb.st_size + 1))) {
-        close(fd);
-        return CLF_ERR_IO;
-    }
-    while (got < (size_t)sb.st_size) {
-        ssize_t r = read(fd, buf + got, (size_t)sb.st_size - got);
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    if (got != (size_t)sb.st_size) {
-        free(buf);
-        return CLF_ERR_IO;
-    }
-    *data = buf;
-    *len = got;
-    return CLF_OK;
 }

@@ -20,7 +20,7 @@ clf_status clf_decode_one(const char *path, int height, int width, uint8_t *dst,
     clf_image im;
     clf_status st;
 
-    st = clf_image_file_read(path, CLF_MAX_IMAGE_FILE_BYTES, &data, &len, why, why_size);
+    st = clf_read_file(path, CLF_MAX_IMAGE_FILE_BYTES, &data, &len, why, why_size);
     if (st != CLF_OK)
         return st;
     st = clf_image_decode_min(data, len, path, width, height, &im, why, why_size);

@@ -19,6 +19,7 @@
 
 #include "clfit/data.h"
 #include "clfit/status.h"
+#include "core/file.h"
 
 /* Room for a failure reason. */
 #define CLF_WHY_SIZE 256
@@ -34,20 +35,6 @@ typedef struct clf_image {
 } clf_image;
 
 void clf_image_free(clf_image *im);
-
-/* Formats a failure reason into why[0..n) (nothing when why is NULL). */
-void clf_why(char *why, size_t n, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-/* Reads the whole regular file `path` (at most max_bytes) into a malloc'd
- * block. CLF_ERR_IO with `why` set when it cannot be opened, is not a
- * regular file, is larger than max_bytes, or a read fails or comes up
- * short. A zero-byte file is read fine (*len = 0). */
-clf_status clf_image_file_read(const char *path, size_t max_bytes, uint8_t **data, size_t *len,
-                             char *why, size_t why_size);
 
 /* Decodes data[0..len) to RGB. `name` (may be NULL) is used only as the
  * TGA hint. CLF_ERR_IMAGE with `why` set for anything that is not a

@@ -8,61 +8,18 @@
 
 #include "clfit/log.h"
 #include "core/alloc.h"
-
-/* Size of an open file, or -1 when it cannot be told. */
-static long file_size(FILE *f)
-{
-    long n;
-
-    if (fseek(f, 0, SEEK_END) != 0)
-        return -1;
-    n = ftell(f);
-    if (fseek(f, 0, SEEK_SET) != 0)
-        return -1;
-    return n;
-}
+#include "core/file.h"
 
 clf_status clf_file_read_all(const char *path, size_t max_bytes, char **data, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    long n;
-    char *buf;
+    char why[256];
+    uint8_t *buf;
+    clf_status st = clf_read_file(path, max_bytes, &buf, len, why, sizeof why);
 
-    *data = NULL;
-    *len = 0;
-    if (!f) {
-        CLF_LOG_ERROR("%s: cannot open: %s", path, strerror(errno));
-        return CLF_ERR_IO;
-    }
-    n = file_size(f);
-    if (n < 0) {
-        CLF_LOG_ERROR("%s: cannot tell the file size: %s", path, strerror(errno));
-        fclose(f);
-        return CLF_ERR_IO;
-    }
-    if ((unsigned long)n > max_bytes) {
-        CLF_LOG_ERROR("%s: %ld bytes, more than the %zu this reader accepts", path, n,
-                      max_bytes);
-        fclose(f);
-        return CLF_ERR_FORMAT;
-    }
-
-    buf = clf_malloc_array((size_t)n + 1, 1, path);
-    if (!buf) {
-        fclose(f);
-        return CLF_ERR_NOMEM;
-    }
-    if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        CLF_LOG_ERROR("%s: read failed after fewer than %ld bytes", path, n);
-        free(buf);
-        fclose(f);
-        return CLF_ERR_IO;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *data = buf;
-    *len = (size_t)n;
-    return CLF_OK;
+    *data = st == CLF_OK ? (char *)buf : NULL;
+    if (st != CLF_OK)
+        CLF_LOG_ERROR("%s: %s", path, why);
+    return st;
 }
 
 char *clf_path_dirname(const char *path)

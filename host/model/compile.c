@@ -1,5 +1,6 @@
-/* Compile: which layers need gradients, device storage for activations,
- * gradients, weights and optimizer state, and the upload of the weights. */
+/* Compile: which layers need gradients, which are static and what fuses
+ * (fuse.c), device storage for activations (plan.c), gradients, weights
+ * and optimizer state, and the upload of the weights. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,33 +82,6 @@ static clf_status mark_grads(clf_model *m)
         }
     }
     return CLF_OK;
-}
-
-/* Output and gradient storage of every live layer, B rows each. */
-static clf_status alloc_layers(clf_model *m)
-{
-    char what[CLF_PARAM_NAME_MAX + 16];
-    clf_status st = CLF_OK;
-
-    for (int i = 0; i < m->desc.n_layers && st == CLF_OK; i++) {
-        clf_layer *l = &m->layers[i];
-        size_t count = (size_t)m->max_batch * l->size;
-
-        if (!l->live)
-            continue;
-        if (l->alias) {
-            l->out = m->layers[l->d->inputs[0]].out;
-            l->grad = m->layers[l->d->inputs[0]].grad;
-            continue;
-        }
-        snprintf(what, sizeof what, "%s output", l->d->name);
-        st = clf_model_new_buf(m, count, sizeof(float), what, &l->out.buf);
-        if (st != CLF_OK || !l->needs_grad)
-            continue;
-        snprintf(what, sizeof what, "%s gradient", l->d->name);
-        st = clf_model_new_buf(m, count, sizeof(float), what, &l->grad.buf);
-    }
-    return st;
 }
 
 static clf_status param_buf(clf_model *m, clf_param *p, const char *suffix, clf_buf **out)
@@ -216,9 +190,13 @@ clf_status clf_model_compile(clf_model *m, clf_backend *be, const clf_optimizer 
     m->n_slots = clf_optimizer_slots(opt);
     if (clf_model_param_count(m, true) == 0)
         CLF_LOG_WARN("model: no trainable parameters; training steps will not change it");
-    st = alloc_layers(m);
+    clf_plan_mark_static(m);
+    clf_fuse_layers(m);
+    st = clf_plan_storage(m);
     if (st == CLF_OK)
         st = alloc_params(m);
+    if (st == CLF_OK)
+        st = clf_fuse_derive(m);
     if (st == CLF_OK)
         st = alloc_io(m);
     if (st != CLF_OK) {

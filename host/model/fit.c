@@ -1,4 +1,6 @@
-/* fit() and evaluate(): the epoch loop over a loader and a compiled model. */
+/* fit() and evaluate(): the epoch loop over a loader and a compiled model.
+ * Batches go through the feature cache (feature_cache.c), which is the
+ * plain train / test step for models without a frozen base. */
 #include "clfit/fit.h"
 
 #include <math.h>
@@ -8,6 +10,7 @@
 
 #include "clfit/log.h"
 #include "core/alloc.h"
+#include "model/model_internal.h"
 
 static double now_seconds(void)
 {
@@ -69,7 +72,7 @@ static clf_status run_eval(clf_model *m, clf_loader *ld, batch_buf *bb, clf_metr
 
         st = clf_loader_batch(ld, b, bb->images, bb->labels, &count);
         if (st == CLF_OK)
-            st = clf_model_test_batch(m, bb->images, bb->labels, count);
+            st = clf_feature_cache_test(m, bb->images, bb->labels, count);
     }
     if (st == CLF_OK)
         st = clf_model_metrics(m, out);
@@ -84,7 +87,9 @@ clf_status clf_evaluate(clf_model *m, clf_loader *ld, clf_metrics *out)
     st = batch_alloc(clf_loader_dataset(ld), clf_loader_batch_size(ld), &bb);
     if (st != CLF_OK)
         return st;
-    st = clf_loader_set_epoch(ld, 0);
+    st = clf_feature_cache_plan(m, clf_loader_size(ld));
+    if (st == CLF_OK)
+        st = clf_loader_set_epoch(ld, 0);
     if (st == CLF_OK)
         st = run_eval(m, ld, &bb, out);
     batch_release(&bb);
@@ -99,7 +104,7 @@ static clf_status train_step(clf_model *m, clf_loader *ld, batch_buf *bb,
     clf_status st = clf_loader_batch(ld, pos->step, bb->images, bb->labels, &count);
 
     if (st == CLF_OK)
-        st = clf_model_train_batch(m, bb->images, bb->labels, count);
+        st = clf_feature_cache_train(m, bb->images, bb->labels, count);
     if (st == CLF_OK)
         st = clf_model_metrics(m, running);
     if (st != CLF_OK)
@@ -194,6 +199,9 @@ clf_status clf_fit(clf_model *m, clf_loader *train, clf_loader *val, int epochs,
     st = batch_alloc(clf_loader_dataset(train), clf_loader_batch_size(train), &tb);
     if (st == CLF_OK && val)
         st = batch_alloc(clf_loader_dataset(val), clf_loader_batch_size(val), &vb);
+    if (st == CLF_OK)
+        st = clf_feature_cache_plan(m, clf_loader_size(train) +
+                                           (val ? clf_loader_size(val) : 0));
     while (st == CLF_OK && pos->epoch < epochs) {
         clf_epoch_logs logs = {0};
 

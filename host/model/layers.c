@@ -32,7 +32,7 @@ static clf_layer *input(clf_model *m, int i, int k)
 }
 
 /* Sets the shape and per-row size, refusing sizes a gemm cannot index. */
-static clf_status set_shape(clf_model *m, int i, int rank, const int *dim)
+clf_status clf_layer_set_shape(clf_model *m, int i, int rank, const int *dim)
 {
     clf_layer *l = &m->layers[i];
     long long size = 1;
@@ -60,10 +60,10 @@ static clf_status same_shape(clf_model *m, int i)
 {
     clf_layer *x = input(m, i, 0);
 
-    return set_shape(m, i, x->shape.rank, x->shape.dim);
+    return clf_layer_set_shape(m, i, x->shape.rank, x->shape.dim);
 }
 
-static clf_status one_input(const clf_model *m, int i)
+clf_status clf_layer_one_input(const clf_model *m, int i)
 {
     if (desc(m, i)->n_inputs != 1) {
         CLF_LOG_ERROR("model: layer '%s' (%s) takes one input, not %d", desc(m, i)->name,
@@ -75,7 +75,7 @@ static clf_status one_input(const clf_model *m, int i)
 
 /* Activation (linear / relu with a cap / softmax) of layer i as an op
  * argument. Softmax is only allowed on the output: the loss applies it. */
-static clf_status layer_act(clf_model *m, int i, clf_act *act)
+clf_status clf_layer_act(clf_model *m, int i, clf_act *act)
 {
     const clf_layer_desc *d = desc(m, i);
 
@@ -116,7 +116,7 @@ static clf_status input_build(clf_model *m, int i)
                       d->input_rank);
         return CLF_ERR_UNSUPPORTED;
     }
-    return set_shape(m, i, d->input_rank, d->input_shape);
+    return clf_layer_set_shape(m, i, d->input_rank, d->input_shape);
 }
 
 static clf_status no_forward(clf_model *m, int i, int n, bool training)
@@ -137,10 +137,10 @@ static clf_status flatten_build(clf_model *m, int i)
 {
     int size;
 
-    TRY(one_input(m, i));
+    TRY(clf_layer_one_input(m, i));
     size = (int)input(m, i, 0)->size;
     m->layers[i].alias = true;
-    return set_shape(m, i, 1, &size);
+    return clf_layer_set_shape(m, i, 1, &size);
 }
 
 /* ---- Dense: Y = act(X W + b), X is N x I, W is I x U ---- */
@@ -152,15 +152,15 @@ static clf_status dense_build(clf_model *m, int i)
     clf_param *p;
     int units = d->units;
 
-    TRY(one_input(m, i));
+    TRY(clf_layer_one_input(m, i));
     x = input(m, i, 0);
     if (x->shape.rank != 1) {
         CLF_LOG_ERROR("model: Dense layer '%s' takes a rank-%d tensor; only vectors are "
                       "supported (add a Flatten before it)", d->name, x->shape.rank);
         return CLF_ERR_UNSUPPORTED;
     }
-    TRY(set_shape(m, i, 1, &units));
-    TRY(layer_act(m, i, &m->layers[i].act));
+    TRY(clf_layer_set_shape(m, i, 1, &units));
+    TRY(clf_layer_act(m, i, &m->layers[i].act));
 
     int kshape[2] = {(int)x->size, units};
     TRY(clf_param_add(m, i, "kernel", 2, kshape, d->trainable, &p));
@@ -242,7 +242,7 @@ static clf_status dropout_build(clf_model *m, int i)
 {
     float rate = desc(m, i)->rate;
 
-    TRY(one_input(m, i));
+    TRY(clf_layer_one_input(m, i));
     if (!(rate >= 0.0f && rate < 1.0f)) {
         CLF_LOG_ERROR("model: Dropout layer '%s' has rate %g; it must be in [0, 1)",
                       desc(m, i)->name, (double)rate);
@@ -284,8 +284,8 @@ static clf_status activation_build(clf_model *m, int i)
 {
     clf_layer *l = &m->layers[i];
 
-    TRY(one_input(m, i));
-    TRY(layer_act(m, i, &l->act));
+    TRY(clf_layer_one_input(m, i));
+    TRY(clf_layer_act(m, i, &l->act));
     l->alias = l->act.kind == CLF_ACT_NONE;
     return same_shape(m, i);
 }
@@ -337,22 +337,25 @@ static clf_status add_build(clf_model *m, int i)
             return CLF_ERR_SHAPE;
         }
     }
+    m->layers[i].act = (clf_act){CLF_ACT_NONE, INFINITY};
     return same_shape(m, i);
 }
 
+/* A ReLU fused into the Add (fuse.c) is applied by the last sum. */
 static clf_status add_forward(clf_model *m, int i, int n, bool training)
 {
     clf_layer *l = &m->layers[i], *a = input(m, i, 0);
     clf_act none = {CLF_ACT_NONE, INFINITY};
     size_t count = (size_t)n * l->size;
+    int last = desc(m, i)->n_inputs - 1;
     clf_tref acc = a->out;
 
     (void)training;
-    for (int k = 1; k < desc(m, i)->n_inputs; k++) {
+    for (int k = 1; k <= last; k++) {
         clf_layer *b = input(m, i, k);
 
-        TRY(OPS->add(m->be, count, acc.buf, acc.off, b->out.buf, b->out.off, none,
-                     l->out.buf, l->out.off));
+        TRY(OPS->add(m->be, count, acc.buf, acc.off, b->out.buf, b->out.off,
+                     k == last ? l->act : none, l->out.buf, l->out.off));
         acc = l->out;
     }
     return CLF_OK;
@@ -374,9 +377,8 @@ static clf_status add_backward(clf_model *m, int i, int n)
     return CLF_OK;
 }
 
-/* Conv2D, DepthwiseConv2D, BatchNormalization, ZeroPadding2D and the
- * poolings have backend ops but no layer code yet: they arrive with the
- * frozen pretrained base (issue 3) and run inference only. */
+/* The convolutional kinds (Conv2D, DepthwiseConv2D, BatchNormalization,
+ * ZeroPadding2D, the poolings) live in layers_conv.c. */
 static const clf_layer_impl impls[CLF_LAYER_KIND_COUNT_] = {
     [CLF_LAYER_INPUT] = {input_build, no_forward, no_backward},
     [CLF_LAYER_FLATTEN] = {flatten_build, no_forward, no_backward},
@@ -388,7 +390,9 @@ static const clf_layer_impl impls[CLF_LAYER_KIND_COUNT_] = {
 
 const clf_layer_impl *clf_layer_impl_of(clf_layer_kind kind)
 {
-    if ((unsigned)kind >= CLF_LAYER_KIND_COUNT_ || !impls[kind].build)
+    if ((unsigned)kind >= CLF_LAYER_KIND_COUNT_)
         return NULL;
+    if (!impls[kind].build)
+        return clf_conv_layer_impl(kind);
     return &impls[kind];
 }

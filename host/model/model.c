@@ -185,6 +185,7 @@ clf_status clf_model_from_desc(const clf_graph_desc *g, uint64_t seed, clf_model
         return CLF_ERR_NOMEM;
     }
     m->seed = seed;
+    m->cache_limit = SIZE_MAX;
     st = copy_desc(m, g);
     if (st == CLF_OK) {
         mark_live(m);
@@ -227,6 +228,8 @@ void clf_model_free(clf_model *m)
             ops->buf_free(m->be, m->bufs[i]);
     }
     free(m->bufs);
+    free(m->feats);
+    clf_feature_cache_free(m->cache);
     free(m->layers);
     free(m->desc.layers);
     free(m);
@@ -240,6 +243,12 @@ const clf_graph_desc *clf_model_desc(const clf_model *m)
 void clf_model_want_input_grad(clf_model *m)
 {
     m->input_grad = true;
+}
+
+void clf_model_keep_output(clf_model *m, int layer)
+{
+    if (layer >= 0 && layer < m->desc.n_layers)
+        m->layers[layer].keep = true;
 }
 
 int clf_model_classes(const clf_model *m)

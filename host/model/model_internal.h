@@ -4,34 +4,43 @@
  * importer code use them directly.
  *
  * Shape letters used in comments: N batch rows in this step, B the
- * compiled max batch, I a Dense layer's inputs, U its units.
+ * compiled max batch, C the rows of one static pass (chunk), I a Dense
+ * layer's inputs, U its units.
  *
  * Tensors are stored in the order of their Keras shape, row-major, batch
  * first: an Input(3, H, W) holds CHW images, a Keras NHWC feature map is
  * HWC, so Flatten is always a reshape and flattens what Keras flattens.
  *
- * Where the next pieces plug in:
- * - A layer kind is a clf_layer_impl (layers.c): build checks the desc,
- *   sets the shape and adds its Keras tensors (clf_param_add); forward
- *   and backward run ops. Inference-only kinds (the convolutions of a
- *   pretrained base) leave backward NULL; compile refuses to send a
- *   gradient through them. Derived device data such as a BatchNorm folded
- *   into a convolution belongs to the kind (made at compile from the
- *   Keras tensors), so saving and loading always see Keras's tensors.
- * - A frozen prefix is every live layer with needs_grad false. Its
- *   outputs that feed layers with needs_grad are the features a cache
- *   would store per image; a step from cached features writes them into
- *   those layers' out storage (as clf_model_load_floats does for the
- *   input) and runs forward and backward from there.
- * - Each live layer now owns B x size floats of output (and of gradient
- *   when it needs one). A deep inference-only base wants those reused
- *   (out and grad are buffer + offset so a planner can pack them).
+ * How a step runs:
+ * - A layer kind is a clf_layer_impl (layers.c, layers_conv.c): build
+ *   checks the desc, sets the shape and adds its Keras tensors
+ *   (clf_param_add); forward and backward run ops. Inference-only kinds
+ *   (the convolutions of a pretrained base) leave backward NULL; compile
+ *   refuses to send a gradient through them.
+ * - Static layers are the live layers that no gradient reaches and that
+ *   do not depend on a Dropout with a rate above 0: their output is a
+ *   fixed function of the input image (a frozen base). They run first,
+ *   in inference mode, C rows at a time (plan.c); the other layers
+ *   (the head) run after them on all N rows. Feature layers are the
+ *   static layers a non-static layer reads (and the logits when static):
+ *   their output is what a feature cache stores per image
+ *   (features.c, feature_cache.c).
+ * - Compile fuses static layers (fuse.c): a BatchNormalization that is
+ *   the only reader of a convolution is folded into its kernel and bias,
+ *   a ReLU into the op before it, a ZeroPadding2D into the convolution
+ *   after it. Folded data lives in the layer's derived buffers (dw, db),
+ *   made from the Keras tensors, so saving and loading always see Keras's
+ *   tensors; writing a static tensor after compile re-derives them.
+ * - Storage (plan.c): non-static layers and feature layers own B rows of
+ *   output (and of gradient when needed); the other static layers share
+ *   a few C-row buffers assigned by liveness.
  */
 #ifndef CLFIT_MODEL_INTERNAL_H
 #define CLFIT_MODEL_INTERNAL_H
 
 #include "backend/backend.h"
 #include "clfit/model.h"
+#include "io/graph_shapes.h" /* clf_shape */
 #include "model/graph_desc.h"
 
 enum {
@@ -40,12 +49,6 @@ enum {
     CLF_MAX_DIM = 1 << 20,                  /* one axis of a shape */
     CLF_MAX_BATCH = 1 << 16,
 };
-
-/* A shape without the batch dimension. */
-typedef struct clf_shape {
-    int rank;
-    int dim[3];
-} clf_shape;
 
 /* Where a tensor lives on the device: buffer + offset in floats. */
 typedef struct clf_tref {
@@ -77,7 +80,22 @@ typedef struct clf_layer {
     int param0, n_params;    /* its tensors in clf_model.params */
     clf_act act;             /* Dense / Activation: applied by bias_act */
     bool alias;              /* output and gradient are the input's */
-    clf_tref out, grad;      /* B x size each; grad only if needs_grad */
+    clf_tref out, grad;      /* B (or C) x size each; grad only if needs_grad */
+
+    /* convolutions and poolings (layers_conv.c) */
+    int src;                 /* layer the op reads: the input, or the input
+                                of a ZeroPadding2D folded into this one */
+    int pad[2];              /* top, left padding the op applies */
+
+    /* set by compile (fuse.c, plan.c) */
+    bool stat;               /* static (see above) */
+    bool feature;            /* static, read by the head or the loss */
+    bool skip;               /* folded into its reader: no op, no storage */
+    bool keep;               /* output kept whole after a forward (tests) */
+    bool full;               /* storage holds B rows (else C rows, shared) */
+    int fold;                /* conv: the BatchNormalization folded in, or -1 */
+    clf_buf *dw, *db;        /* derived: folded kernel and bias, or a
+                                BatchNormalization's scale and shift */
 } clf_layer;
 
 struct clf_model {
@@ -112,6 +130,26 @@ struct clf_model {
      * fused dense_update) do so for step fused_t and mark them stepped. */
     uint64_t fused_t;
     clf_metrics folded;  /* metrics already read off the device */
+
+    /* static layers (plan.c, fuse.c, features.c) */
+    bool no_fold;        /* tests: compile fuses nothing */
+    bool no_plan;        /* tests: every layer owns B rows */
+    int chunk;           /* C: rows of one static pass */
+    int static_ops;      /* static layers that run an op (not input/alias) */
+    int *feats;          /* feature layers, in layer order */
+    int n_feats;
+    size_t feat_size;    /* floats per image over every feature layer */
+    size_t base_images;  /* images the static layers have run on */
+    bool derived_stale;  /* a static tensor was written after compile */
+    uint64_t static_version; /* bumped whenever static weights change */
+
+    /* pretrained base (base.c): layers [0, base_end) came from it */
+    int base_end;
+    char base_name[CLF_NAME_MAX];
+
+    /* host cache of feature rows (feature_cache.c), made on first use */
+    struct clf_feature_cache *cache;
+    size_t cache_limit;  /* bytes; SIZE_MAX until set: a share of RAM */
 };
 
 /* ---- building (model.c) ---- */
@@ -134,6 +172,12 @@ void clf_model_want_input_grad(clf_model *m);
 clf_status clf_builtin_desc(const char *spec, int height, int width, int classes,
                             clf_graph_desc *g);
 
+/* Appends the layers of "linear" / "mlp:N" after the last layer of g (its
+ * output), named as Keras would (flatten, dense, dense_1, ... avoiding
+ * names g has); g->layers is reallocated. CLF_ERR_ARG for a bad spec or
+ * class count. */
+clf_status clf_builtin_head(const char *spec, int classes, clf_graph_desc *g);
+
 /* A layer description with Keras's defaults for `kind`. */
 void clf_layer_desc_init(clf_layer_desc *l, clf_layer_kind kind, const char *name);
 
@@ -150,6 +194,74 @@ typedef struct clf_layer_impl {
 
 /* NULL when the runtime cannot run layers of this kind yet. */
 const clf_layer_impl *clf_layer_impl_of(clf_layer_kind kind);
+
+/* The kinds of layers_conv.c (Conv2D, DepthwiseConv2D, BatchNormalization,
+ * ZeroPadding2D, the poolings); NULL for the others. */
+const clf_layer_impl *clf_conv_layer_impl(clf_layer_kind kind);
+
+/* Helpers for builds: sets layer i's shape and per-row size (CLF_ERR_SHAPE
+ * naming the layer for a dimension outside 1..CLF_MAX_DIM or a size above
+ * INT_MAX); checks that it has one input; its activation as an op
+ * argument (softmax only on the output layer, where the loss applies it). */
+clf_status clf_layer_set_shape(clf_model *m, int i, int rank, const int *dim);
+clf_status clf_layer_one_input(const clf_model *m, int i);
+clf_status clf_layer_act(clf_model *m, int i, clf_act *act);
+
+/* ---- compile: fusion (fuse.c) and storage (plan.c) ---- */
+
+/* Sets stat on every live layer (needs_grad must be known). */
+void clf_plan_mark_static(clf_model *m);
+
+/* Folds paddings and BatchNormalizations into convolutions and ReLUs into
+ * the op before them (nothing when m->no_fold). Sets fold, src, pad, act,
+ * alias and skip. */
+void clf_fuse_layers(clf_model *m);
+
+/* Feature layers, C, and every layer's out / grad storage. */
+clf_status clf_plan_storage(clf_model *m);
+
+/* (Re)computes folded kernels and biases and BN scales and shifts from
+ * the Keras tensors; clears derived_stale. */
+clf_status clf_fuse_derive(clf_model *m);
+
+/* Tests: layer `layer` keeps its own output (for clf_model_read_output)
+ * and nothing is fused into it. Call before compile. */
+void clf_model_keep_output(clf_model *m, int layer);
+
+/* The two phases of clf_model_forward: the static layers on n rows (C at
+ * a time, inference mode), then the others. */
+clf_status clf_model_static_forward(clf_model *m, int n);
+clf_status clf_model_dynamic_forward(clf_model *m, int n, bool training);
+
+/* ---- features (features.c) ---- */
+
+/* n rows of every feature layer <-> n x feat_size floats, each row the
+ * feature layers' outputs one after another (in layer order). */
+clf_status clf_model_read_features(clf_model *m, int n, float *dst);
+clf_status clf_model_write_features(clf_model *m, const float *src, int n);
+
+/* ---- the feature cache of fit() (feature_cache.c) ---- */
+
+typedef struct clf_feature_cache clf_feature_cache;
+
+void clf_feature_cache_free(clf_feature_cache *c);
+
+/* Images whose features the model's cache holds (0 without a cache). */
+size_t clf_feature_cache_rows(const clf_model *m);
+
+/* Prepares caching for `images` more images: creates the cache on first
+ * use, or turns caching off for the model (one notice) when it would
+ * exceed m->cache_limit. Cheap; fit calls it before each pass. */
+clf_status clf_feature_cache_plan(clf_model *m, size_t images);
+
+/* As clf_model_train_batch / test_batch, taking each image's features
+ * from the cache when it holds them and adding those it computes.
+ * Without a cache (or without a static base) they are exactly
+ * train_batch and test_batch. */
+clf_status clf_feature_cache_train(clf_model *m, const uint8_t *images,
+                                   const int32_t *labels, int n);
+clf_status clf_feature_cache_test(clf_model *m, const uint8_t *images,
+                                  const int32_t *labels, int n);
 
 /* ---- parameters (params.c) ---- */
 
@@ -190,6 +302,15 @@ clf_status clf_model_probs(clf_model *m, int n, float *probs);
 
 /* One optimizer update of every trainable tensor; step += 1. */
 clf_status clf_model_update(clf_model *m);
+
+/* Backward and update as a training step runs them: layers that can
+ * (Dense) update their parameters as they go, through the backend's fused
+ * dense_update (each parameter read and written once, the gradient never
+ * stored), then clf_model_update does the rest; step += 1. The result
+ * equals backward + update to rounding (the fused op sums each gradient
+ * in batch order). Every training path uses this, so runs that should
+ * agree bit for bit do. */
+clf_status clf_model_backward_update(clf_model *m, int n);
 
 /* n rows of a live layer's output after a forward (tests; features). */
 clf_status clf_model_read_output(clf_model *m, int layer, int n, float *dst);

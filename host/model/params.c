@@ -157,6 +157,11 @@ clf_status clf_model_tensor_write(clf_model *m, size_t index, const float *src, 
         memcpy(p->host, src, count * sizeof *src);
         return CLF_OK;
     }
+    if (m->layers[p->layer].stat) {
+        /* folded copies and cached features come from the old values */
+        m->derived_stale = true;
+        m->static_version++;
+    }
     return m->be->ops->write(m->be, p->w, 0, src, count * sizeof *src);
 }
 

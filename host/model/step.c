@@ -85,17 +85,12 @@ uint32_t clf_model_dropout_seed(const clf_model *m, int index)
     return (uint32_t)(clf_rng_next(&r) >> 32);
 }
 
+/* Static layers first (in inference mode, C rows at a time), then the
+ * rest on all n rows (plan.c). */
 clf_status clf_model_forward(clf_model *m, int n, bool training)
 {
-    for (int i = 1; i < m->desc.n_layers; i++) {
-        const clf_layer_impl *impl;
-
-        if (!m->layers[i].live)
-            continue;
-        impl = clf_layer_impl_of(m->desc.layers[i].kind);
-        TRY(impl->forward(m, i, n, training));
-    }
-    return CLF_OK;
+    TRY(clf_model_static_forward(m, n));
+    return clf_model_dynamic_forward(m, n, training);
 }
 
 /* Softmax cross-entropy of the logits. The gradient is of the mean loss
@@ -135,9 +130,7 @@ clf_status clf_model_update(clf_model *m)
     return CLF_OK;
 }
 
-/* Backward with the updates fused in where a layer can (each parameter
- * is then read and written once), then the update of the rest. */
-static clf_status backward_update(clf_model *m, int n)
+clf_status clf_model_backward_update(clf_model *m, int n)
 {
     clf_status st;
 
@@ -162,6 +155,12 @@ clf_status clf_model_read_output(clf_model *m, int layer, int n, float *dst)
         return CLF_ERR_ARG;
     }
     l = &m->layers[layer];
+    if (l->skip || !l->full) {
+        CLF_LOG_ERROR("model: the output of layer '%s' is not kept after a forward (its "
+                      "storage is shared or folded away); mark it with "
+                      "clf_model_keep_output before compile", l->d->name);
+        return CLF_ERR_ARG;
+    }
     return OPS->read(m->be, l->out.buf, l->out.off * sizeof(float), dst,
                      (size_t)n * l->size * sizeof(float));
 }
@@ -199,7 +198,7 @@ clf_status clf_model_train_batch(clf_model *m, const uint8_t *images, const int3
     TRY(batch_in(m, images, labels, n));
     TRY(clf_model_forward(m, n, true));
     TRY(clf_model_loss(m, n, true));
-    TRY(backward_update(m, n));
+    TRY(clf_model_backward_update(m, n));
     m->folded.count += (size_t)n;
     return CLF_OK;
 }

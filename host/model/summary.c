@@ -2,7 +2,8 @@
  * and parameter count, then the totals with their size in memory.
  * A chain of layers prints like a Sequential model (no input row); any
  * other graph like a functional one, with an input row and the layers
- * each row is connected to. */
+ * each row is connected to. A transfer model whose head is a chain shows
+ * its base as one row, as Keras shows a nested model. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,12 +101,22 @@ static size_t layer_params(const clf_model *m, const clf_layer *l)
     return n;
 }
 
-/* A chain: every live layer after the input reads the previous one. */
+/* The first row: the input (functional), the base (a transfer model
+ * whose head is a chain) or the first layer. */
+static int first_row(const clf_model *m, bool functional)
+{
+    if (functional)
+        return 0;
+    return m->base_end > 0 ? m->base_end - 1 : 1;
+}
+
+/* A chain: every live layer after the input (or the base) reads the
+ * previous one. */
 static bool is_chain(const clf_model *m)
 {
-    int prev = 0;
+    int prev = m->base_end > 0 ? m->base_end - 1 : 0;
 
-    for (int i = 1; i < m->desc.n_layers; i++) {
+    for (int i = prev + 1; i < m->desc.n_layers; i++) {
         const clf_layer_desc *d = &m->desc.layers[i];
 
         if (!m->layers[i].live)
@@ -124,12 +135,29 @@ typedef struct row {
     char links[4 * (CLF_NAME_MAX + 8)];
 } row;
 
+/* A pretrained base as one row, as Keras shows a nested model. */
+static void fill_base_row(const clf_model *m, row *r)
+{
+    size_t n = 0;
+
+    for (int i = 0; i < m->base_end; i++)
+        n += layer_params(m, &m->layers[i]);
+    snprintf(r->name, sizeof r->name, "%s (Functional)", m->base_name);
+    shape_text(&m->layers[m->base_end - 1], false, r->shape, sizeof r->shape);
+    snprintf(r->params, sizeof r->params, "%zu", n);
+    r->links[0] = 0;
+}
+
 static void fill_row(const clf_model *m, int i, bool functional, row *r)
 {
     const clf_layer *l = &m->layers[i];
     const clf_layer_desc *d = l->d;
     int o = 0;
 
+    if (!functional && m->base_end > 0 && i == m->base_end - 1) {
+        fill_base_row(m, r);
+        return;
+    }
     snprintf(r->name, sizeof r->name, "%s (%s)", d->name, clf_layer_kind_name(d->kind));
     shape_text(l, functional && i == 0, r->shape, sizeof r->shape);
     snprintf(r->params, sizeof r->params, "%zu", layer_params(m, l));
@@ -174,11 +202,12 @@ static void put_totals(strbuf *b, const clf_model *m, int width)
     put_line(b, '_', width);
 }
 
-/* Rows of every live layer (the input only in functional style) and
+/* Rows of every live layer (the input only in functional style; a base
+ * as one row in sequential style) and
  * column widths that fit them, at least Keras's. */
 static void fill_rows(const clf_model *m, bool functional, row *rows, int *w)
 {
-    for (int i = functional ? 0 : 1; i < m->desc.n_layers; i++) {
+    for (int i = first_row(m, functional); i < m->desc.n_layers; i++) {
         if (!m->layers[i].live)
             continue;
         fill_row(m, i, functional, &rows[i]);
@@ -193,7 +222,7 @@ static void put_rows(strbuf *b, const clf_model *m, bool functional, const row *
 {
     bool first = true;
 
-    for (int i = functional ? 0 : 1; i < m->desc.n_layers; i++) {
+    for (int i = first_row(m, functional); i < m->desc.n_layers; i++) {
         const char *f[4] = {rows[i].name, rows[i].shape, rows[i].params, rows[i].links};
 
         if (!m->layers[i].live)

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "clfit/data.h"
 #include "clfit/model.h"
@@ -63,6 +64,27 @@ clf_status clf_fit(clf_model *m, clf_loader *train, clf_loader *val, int epochs,
 
 /* Loss and accuracy over every batch of a loader (unshuffled order). */
 clf_status clf_evaluate(clf_model *m, clf_loader *ld, clf_metrics *out);
+
+/* As clf_evaluate, also counting which class each image is given:
+ * confusion[true * classes + predicted] (classes x classes entries,
+ * zeroed here), predicted being the first arg-max of the logits, as the
+ * accuracy counts it. label_map (n_map entries; NULL: identity) maps the
+ * loader's labels to the model's, for a folder whose classes are named
+ * like the model's but are fewer or in another order; a label without a
+ * class is CLF_ERR_ARG. */
+clf_status clf_evaluate_confusion(clf_model *m, clf_loader *ld, const int32_t *label_map,
+                                  int n_map, clf_metrics *out, uint64_t *confusion);
+
+/* Feature caching. For a model with a frozen base (clf_model_feature_size
+ * > 0), fit() and evaluate() keep each image's base output in host memory,
+ * found by the image's content: the base runs once per image, in the first
+ * pass that sees it, and later epochs (and validations) run only the head.
+ * Results equal those without the cache. The memory is announced (info)
+ * when the first fit() starts; if the images of that fit would need more
+ * than the limit, caching stays off (one notice). This sets the limit in
+ * bytes: the default (SIZE_MAX) means 40% of the physical RAM, 0 turns
+ * caching off. Call it before the first fit() or evaluate(). */
+void clf_fit_set_cache_limit(clf_model *m, size_t bytes);
 
 /* Mean loss and accuracy of accumulated metrics (0 when count is 0). */
 double clf_metrics_loss(const clf_metrics *mt);

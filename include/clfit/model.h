@@ -69,6 +69,26 @@ typedef struct clf_model clf_model;
 clf_status clf_model_create(const char *spec, int height, int width, int classes,
                             uint64_t seed, clf_model **out);
 
+/* Builds a transfer model: the TF.js layers model at base_json (model.json
+ * with its weight shards beside it) cut after layer `base_layer` (like
+ * Keras's include_top=False; NULL keeps the whole model), every base layer
+ * frozen (trainable false) and loaded with the pretrained weights, input
+ * (height, width, 3) RGB channels-last, then a head on top:
+ *   "linear"     Flatten -> Dense(classes, softmax)
+ *   "mlp:N"      Flatten -> Dense(N, relu) -> Dense(classes, softmax)
+ *   "FILE.json"  a Keras model config (model.to_json()) whose input is
+ *                the base's output (or has no input shape); it must end
+ *                in a softmax over `classes` outputs
+ *   NULL         no head: the (cut) base itself must end in a softmax
+ * Head kernels are Glorot-uniform from seed. Fails, after logging the
+ * file, layer and tensor concerned, with CLF_ERR_ARG (unknown layer name,
+ * bad spec), CLF_ERR_SHAPE (an image size the base cannot take, a head
+ * that does not fit), CLF_ERR_FORMAT / CLF_ERR_IO / CLF_ERR_UNSUPPORTED
+ * (files). *out is NULL on failure. */
+clf_status clf_model_create_with_base(const char *base_json, const char *base_layer,
+                                      const char *head, int height, int width, int classes,
+                                      uint64_t seed, clf_model **out);
+
 /* Frees the model and its device buffers. The backend it was compiled
  * on must still be open. NULL is fine. */
 void clf_model_free(clf_model *m);
@@ -126,6 +146,31 @@ clf_status clf_model_set_metrics(clf_model *m, const clf_metrics *mt);
 
 /* Softmax probabilities of n images: probs is n x classes, row-major. */
 clf_status clf_model_predict_batch(clf_model *m, const uint8_t *images, int n, float *probs);
+
+/* ---- Frozen bases: features ----
+ * The layers of a frozen, deterministic base (no gradient reaches them,
+ * no active Dropout) run first, in inference mode; what the trainable
+ * layers read from them is the image's feature vector. It stays the same
+ * while the base's weights do, so it can be computed once per image and
+ * the head trained from it (fit() does so, see fit.h). Valid after
+ * compile. */
+
+/* Floats per image of that feature vector; 0 when the model computes
+ * nothing frozen before its trainable layers (e.g. "linear"). */
+size_t clf_model_feature_size(const clf_model *m);
+
+/* Runs the frozen layers on n images (as train_batch takes them) and
+ * copies out their features: n x clf_model_feature_size() floats. */
+clf_status clf_model_extract_features(clf_model *m, const uint8_t *images, int n,
+                                      float *features);
+
+/* As train_batch and test_batch, from features that extract_features made
+ * (on this model, with its current base weights). The metrics and the
+ * optimizer step advance exactly as with images. */
+clf_status clf_model_train_features(clf_model *m, const float *features,
+                                    const int32_t *labels, int n);
+clf_status clf_model_test_features(clf_model *m, const float *features,
+                                   const int32_t *labels, int n);
 
 /* ---- Weights in and out (saving, loading, checkpoints) ----
  * Parameter tensors are numbered 0..clf_model_tensor_count()-1 in layer

@@ -13,9 +13,11 @@
 #include "args.h"
 #include "commands.h"
 #include "progress.h"
+#include "train_persist.h"
 
 typedef struct train_opts {
     const char *data_dir, *device, *model;
+    const char *base, *base_layer; /* transfer learning: TF.js model, cut */
     int height, width, epochs, batch, threads;
     clf_preprocess pre;
     clf_optimizer_kind opt_kind;
@@ -25,11 +27,13 @@ typedef struct train_opts {
     double split[3];
     int n_split;
     clf_bad_image_policy bad;
+    persist_opts persist;        /* --save, --checkpoint-dir, --resume, --log, --plot */
 } train_opts;
 
 enum {
     OPT_DEVICE = 256, OPT_MODEL, OPT_PREPROCESS, OPT_IMAGE_SIZE, OPT_EPOCHS, OPT_BATCH,
-    OPT_OPTIMIZER, OPT_LR, OPT_SEED, OPT_SPLIT, OPT_BAD_IMAGE, OPT_THREADS, OPT_VERBOSE
+    OPT_OPTIMIZER, OPT_LR, OPT_SEED, OPT_SPLIT, OPT_BAD_IMAGE, OPT_THREADS, OPT_VERBOSE,
+    OPT_BASE, OPT_BASE_LAYER
 };
 
 static const struct option train_options[] = {
@@ -46,6 +50,9 @@ static const struct option train_options[] = {
     {"on-bad-image", required_argument, NULL, OPT_BAD_IMAGE},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {"base", required_argument, NULL, OPT_BASE},
+    {"base-layer", required_argument, NULL, OPT_BASE_LAYER},
+    PERSIST_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
@@ -68,16 +75,23 @@ static void defaults(train_opts *o)
     o->bad = CLF_BAD_IMAGE_SKIP;
 }
 
-/* "linear" or "mlp:N" */
+static bool is_json(const char *spec)
+{
+    size_t n = strlen(spec);
+
+    return n > 5 && !strcmp(spec + n - 5, ".json");
+}
+
+/* "linear", "mlp:N" or a Keras JSON file (a head for --base) */
 static bool valid_model_spec(const char *spec)
 {
     long units;
 
-    if (!strcmp(spec, "linear"))
+    if (!strcmp(spec, "linear") || is_json(spec))
         return true;
     if (!strncmp(spec, "mlp:", 4))
         return parse_int("--model", spec + 4, 1, 1 << 16, &units);
-    usage_error("--model", "'%s' is not linear or mlp:N", spec);
+    usage_error("--model", "'%s' is not linear, mlp:N or a .json file", spec);
     return false;
 }
 
@@ -127,7 +141,9 @@ static bool set_option(train_opts *o, int c, const char *v)
         o->threads = (int)n;
         return true;
     case OPT_VERBOSE: o->verbose = true; return true;
-    default: return false;
+    case OPT_BASE: o->base = v; return true;
+    case OPT_BASE_LAYER: o->base_layer = v; return true;
+    default: return persist_set_option(&o->persist, c, v);
     }
 }
 
@@ -145,7 +161,12 @@ static int parse_train(int argc, char **argv, train_opts *o)
                                                      "subfolders"
                                                    : "takes one DATA_DIR, got more");
     o->data_dir = argv[optind];
-    return 0;
+    if (o->base_layer && !o->base)
+        return usage_error("--base-layer", "cuts the model given with --base; add --base");
+    if (is_json(o->model) && !o->base)
+        return usage_error("--model", "a .json model is a head for a base; add --base "
+                                      "MODEL.json");
+    return persist_check(&o->persist);
 }
 
 static volatile sig_atomic_t interrupted;
@@ -165,6 +186,7 @@ typedef struct train_run {
     clf_loader *train, *val, *test;
     size_t *perm;
     progress bar;
+    persist persist;             /* files that outlive the run */
 } train_run;
 
 static void release(train_run *r)
@@ -176,6 +198,7 @@ static void release(train_run *r)
     clf_dataset_free(r->ds);
     clf_backend_close(r->be);
     free(r->perm);
+    persist_release(&r->persist);
 }
 
 static clf_status load_data(const train_opts *o, train_run *r)
@@ -216,14 +239,31 @@ static clf_status make_loaders(const train_opts *o, train_run *r)
     return st;
 }
 
+static void train_optimizer(const train_opts *o, clf_optimizer *opt)
+{
+    clf_optimizer_default(opt, o->opt_kind);
+    if (o->lr_set)
+        opt->learning_rate = (float)o->lr;
+}
+
+/* --base-layer, out_relu by default (MobileNetV2's include_top=False) */
+static const char *base_layer(const train_opts *o)
+{
+    return o->base_layer ? o->base_layer : "out_relu";
+}
+
 static clf_status build_model(const train_opts *o, train_run *r)
 {
     clf_optimizer opt;
     char *summary = NULL;
     clf_status st;
 
-    st = clf_model_create(o->model, o->height, o->width, clf_dataset_classes(r->ds), o->seed,
-                          &r->model);
+    if (o->base)
+        st = clf_model_create_with_base(o->base, base_layer(o), o->model, o->height, o->width,
+                                        clf_dataset_classes(r->ds), o->seed, &r->model);
+    else
+        st = clf_model_create(o->model, o->height, o->width, clf_dataset_classes(r->ds),
+                              o->seed, &r->model);
     if (st == CLF_OK)
         st = clf_model_summary(r->model, &summary);
     if (st != CLF_OK)
@@ -231,10 +271,32 @@ static clf_status build_model(const train_opts *o, train_run *r)
     fputs(summary, stdout);
     free(summary);
 
-    clf_optimizer_default(&opt, o->opt_kind);
-    if (o->lr_set)
-        opt.learning_rate = (float)o->lr;
+    train_optimizer(o, &opt);
     return clf_model_compile(r->model, r->be, &opt, o->pre, o->batch);
+}
+
+/* The settings a checkpoint records, then --resume / --log start. */
+static clf_status start_persist(const train_opts *o, train_run *r)
+{
+    clf_run_settings *rs = &r->persist.rs;
+
+    rs->data_dir = o->data_dir;
+    rs->model_spec = o->model;
+    /* compared on --resume; the base's path is recorded in --save's file */
+    rs->base = o->base;
+    rs->base_layer = o->base ? base_layer(o) : NULL;
+    rs->height = o->height;
+    rs->width = o->width;
+    rs->batch_size = o->batch;
+    memcpy(rs->split, o->split, sizeof rs->split);
+    rs->n_split = o->n_split;
+    train_optimizer(o, &rs->optimizer);
+    rs->preprocess = o->pre;
+    rs->seed = o->seed;
+    if (persist_data(&r->persist, r->ds) != CLF_OK)
+        return CLF_ERR_NOMEM;
+    return persist_begin(&r->persist, &o->persist, r->model, o->epochs,
+                         clf_loader_batches(r->train));
 }
 
 static void metrics_text(char *buf, size_t size, const clf_metrics *mt, const char *prefix)
@@ -266,23 +328,30 @@ static clf_status on_epoch_end(void *user, const clf_epoch_logs *lg)
         snprintf(text + len, sizeof text - (size_t)len,
                  " - val_loss: %.4f - val_accuracy: %.4f", lg->val_loss, lg->val_accuracy);
     progress_finish(&r->bar, lg->steps, lg->seconds, text);
-    return CLF_OK;
+    return persist_epoch_end(&r->persist, lg);
 }
 
 static clf_status train_and_test(const train_opts *o, train_run *r)
 {
-    clf_fit_position pos = {0};
+    clf_fit_position *pos = &r->persist.ts.pos; /* 0, or where --resume left off */
     clf_fit_callbacks cb = {.user = r, .on_step = on_step, .on_epoch_end = on_epoch_end,
                             .stop = &interrupted};
     clf_status st = CLF_OK;
     clf_metrics test;
     char text[128];
 
-    while (st == CLF_OK && pos.epoch < o->epochs) {
-        printf("Epoch %d/%d\n", pos.epoch + 1, o->epochs);
+    while (st == CLF_OK && pos->epoch < o->epochs) {
+        printf("Epoch %d/%d\n", pos->epoch + 1, o->epochs);
         progress_start(&r->bar, clf_loader_batches(r->train));
-        st = clf_fit(r->model, r->train, r->val, pos.epoch + 1, &pos, &cb);
+        st = clf_fit(r->model, r->train, r->val, pos->epoch + 1, pos, &cb);
     }
+    if (st == CLF_ERR_INTERRUPTED) {
+        if (r->bar.live)
+            putchar('\n'); /* below the bar that was being redrawn */
+        persist_interrupted(&r->persist, o->epochs, clf_loader_batches(r->train));
+    }
+    if (st == CLF_OK)
+        st = persist_finish(&r->persist);
     if (st != CLF_OK || !r->test)
         return st;
 
@@ -308,15 +377,20 @@ int cmd_train(int argc, char **argv)
     r.be = open_device(o.device);
     if (!r.be)
         return 1;
-    signal(SIGINT, on_sigint);
 
+    /* Ctrl-C ends loading at once (nothing to save yet); from the first
+     * step on it finishes the step and checkpoints. */
     st = load_data(&o, &r);
     if (st == CLF_OK)
         st = make_loaders(&o, &r);
     if (st == CLF_OK)
         st = build_model(&o, &r);
     if (st == CLF_OK)
+        st = start_persist(&o, &r);
+    if (st == CLF_OK) {
+        signal(SIGINT, on_sigint);
         st = train_and_test(&o, &r);
+    }
     release(&r);
 
     if (st == CLF_ERR_INTERRUPTED) {

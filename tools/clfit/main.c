@@ -12,6 +12,8 @@ static const char usage_text[] =
     "commands:\n"
     "  devices                 list every OpenCL platform and device\n"
     "  train DATA_DIR          train on a folder of class subfolders, then test\n"
+    "  evaluate MODEL DATA_DIR loss, accuracy and confusion matrix of a saved model\n"
+    "  predict MODEL IMAGE...  top classes of each image, with probabilities\n"
     "  bench SECTION           measure speed (clfit bench --help)\n"
     "  tune [--quick] [--no-clblast] [--device SPEC]\n"
     "                          measure GEMM parameters for a device and keep the\n"
@@ -20,7 +22,12 @@ static const char usage_text[] =
     "train options:\n"
     "  --device SPEC           cpu | opencl | opencl:P:D | part of a device name\n"
     "                          (default: $CLFIT_DEVICE, else opencl, else cpu)\n"
-    "  --model SPEC            linear (default) | mlp:N\n"
+    "  --model SPEC            linear (default) | mlp:N | FILE.json (a Keras head,\n"
+    "                          with --base)\n"
+    "  --base MODEL.json       a pretrained TF.js layers model (weight shards beside\n"
+    "                          it), frozen, under the --model head; its features\n"
+    "                          are computed once per image and cached in memory\n"
+    "  --base-layer NAME       cut the base after this layer (default out_relu)\n"
     "  --preprocess MODE       unit: [0,1] (default) | symmetric: [-1,1] | none: 0..255\n"
     "  --image-size N|HxW      resize target (default 224)\n"
     "  --epochs N              default 5\n"
@@ -32,6 +39,15 @@ static const char usage_text[] =
     "  --on-bad-image POLICY   skip (default: warn and go on) | fail\n"
     "  --threads N             image decoding threads (default: all cores)\n"
     "  --verbose               more messages on stderr\n"
+    "  --save FILE             the trained model, one .safetensors file\n"
+    "  --checkpoint-dir DIR    a checkpoint after every epoch and at Ctrl-C\n"
+    "  --resume                continue from DIR's checkpoint (--epochs is the total)\n"
+    "  --log FILE.csv          per-epoch history (Keras CSVLogger columns + seconds)\n"
+    "  --plot FILE.png         loss and accuracy curves, updated every epoch\n"
+    "\n"
+    "evaluate options: --device, --batch-size N (default 32), --plot FILE.png (the\n"
+    "  confusion matrix), --threads, --on-bad-image, --verbose\n"
+    "predict options: --device, --top K (default 3), --verbose\n"
     "\n"
     "exit codes: 0 success, 1 runtime failure, 2 usage error, 130 interrupted\n";
 
@@ -47,6 +63,10 @@ int main(int argc, char **argv)
         return cmd_devices(argc - 1, argv + 1);
     if (!strcmp(cmd, "train"))
         return cmd_train(argc - 1, argv + 1);
+    if (!strcmp(cmd, "evaluate"))
+        return cmd_evaluate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "predict"))
+        return cmd_predict(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench"))
         return cmd_bench(argc - 1, argv + 1);
     if (!strcmp(cmd, "tune"))

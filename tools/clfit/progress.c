@@ -54,8 +54,13 @@ static void draw(const progress *p, size_t done, double seconds, const char *met
     draw_bar(bar, done, p->total);
     printf("%s%*zu/%zu %s - ", p->live ? "\r" : "", width, done, p->total, bar);
     if (final) {
+        double per_step = done ? seconds / (double)done : 0.0;
+
         print_time(seconds);
-        printf(" %.0fms/step", done ? seconds * 1000.0 / (double)done : 0.0);
+        if (per_step >= 1e-3)
+            printf(" %.0fms/step", per_step * 1e3);
+        else
+            printf(" %.0fus/step", per_step * 1e6);
     } else {
         printf("ETA: ");
         print_time(done ? seconds * (double)(p->total - done) / (double)done : 0.0);

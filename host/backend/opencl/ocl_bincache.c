@@ -25,6 +25,8 @@
 #include "clfit/log.h"
 #include "core/alloc.h"
 #include "core/cache_dir.h"
+#include "core/file.h"
+#include "io/atomic_file.h"
 #include "io/file_read.h"
 
 enum { HEADER = 40, FORMAT = 1 };
@@ -150,6 +152,23 @@ cleanup:
     return st;
 }
 
+/* The header, then the payload, replacing the file in one step. */
+static clf_status write_file(const char *path, const uint8_t *head, const uint8_t *bin,
+                             size_t len)
+{
+    clf_atomic_file af;
+    clf_status st = clf_atomic_open(path, &af);
+
+    if (st != CLF_OK)
+        return st;
+    if (fwrite(head, 1, HEADER, af.f) != HEADER || fwrite(bin, 1, len, af.f) != len) {
+        CLF_LOG_WARN("cannot write the kernel cache file '%s'", path);
+        clf_atomic_abort(&af);
+        return CLF_ERR_IO;
+    }
+    return clf_atomic_commit(&af);
+}
+
 /* Writes the program's binary to o->bin_path; remembers its size. */
 static void store(clf_ocl *o, cl_program prog)
 {
@@ -163,7 +182,7 @@ static void store(clf_ocl *o, cl_program prog)
     put64(head + 16, o->bin_key);
     put64(head + 24, len);
     put64(head + 32, clf_fnv1a(CLF_FNV_START, bin, len));
-    if (clf_write_file_atomic(o->bin_path, head, HEADER, bin, len) == CLF_OK) {
+    if (write_file(o->bin_path, head, bin, len) == CLF_OK) {
         o->bin_stored = len;
         CLF_LOG_DEBUG("stored the built kernels in '%s' (%zu bytes)", o->bin_path, len);
     }
@@ -178,7 +197,7 @@ static bool load(clf_ocl *o, cl_program *out)
     const uint8_t *payload;
     const char *why = "the driver refused it";
 
-    if (clf_read_file(o->bin_path, MAX_BINARY + HEADER, &file, &len) != CLF_OK) {
+    if (clf_read_file(o->bin_path, MAX_BINARY + HEADER, &file, &len, NULL, 0) != CLF_OK) {
         o->bin_state = CLF_BIN_MISS;
         return false;
     }

@@ -9,6 +9,8 @@
 #include "clfit/log.h"
 #include "core/alloc.h"
 #include "core/cache_dir.h"
+#include "core/file.h"
+#include "io/atomic_file.h"
 #include "io/file_read.h"
 
 #define MAX_FILE 65536
@@ -138,11 +140,10 @@ clf_status clf_tune_load(const clf_device_desc *d, clf_tune *t, bool *from_file)
 
     clf_tune_default(t);
     *from_file = false;
-    if (!path || clf_read_file(path, MAX_FILE, &data, &len) != CLF_OK) {
+    if (!path || clf_read_file(path, MAX_FILE, &data, &len, NULL, 0) != CLF_OK) {
         free(path);
         return CLF_OK;
     }
-    data[len] = '\0'; /* clf_read_file leaves room for it */
     if (memchr(data, '\0', len))
         why = "it is not text";
     else
@@ -191,7 +192,7 @@ clf_status clf_tune_save(const clf_device_desc *d, const clf_tune *t)
                        t->clblast[i].values[j]);
             append(buf, MAX_FILE, &at, "\n");
         }
-        st = at < MAX_FILE ? clf_write_file_atomic(path, buf, at, NULL, 0) : CLF_ERR_IO;
+        st = at < MAX_FILE ? clf_atomic_write(path, buf, at) : CLF_ERR_IO;
     } else if (!path) {
         CLF_LOG_ERROR("no cache folder to keep the tuning file in (set CLFIT_CACHE_DIR, "
                       "XDG_CACHE_HOME or HOME)");

@@ -1,0 +1,228 @@
+/* --save, --checkpoint-dir, --resume, --log and --plot for clfit train. */
+#include "train_persist.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clfit/log.h"
+#include "clfit/plot.h"
+
+#include "args.h"
+
+bool persist_set_option(persist_opts *o, int c, const char *v)
+{
+    switch (c) {
+    case PERSIST_OPT_SAVE: o->save = v; return true;
+    case PERSIST_OPT_CKPT: o->checkpoint_dir = v; return true;
+    case PERSIST_OPT_RESUME: o->resume = true; return true;
+    case PERSIST_OPT_LOG: o->log = v; return true;
+    case PERSIST_OPT_PLOT: o->plot = v; return true;
+    default: return false;
+    }
+}
+
+/* The folder that will hold `path` (path itself for a folder that need
+ * not exist yet) must exist and be writable: found before training, not
+ * after hours of it. */
+static bool writable_place(const char *flag, const char *path, bool is_dir)
+{
+    char *copy = strdup(path), *slash;
+    const char *dir;
+    struct stat sb;
+    bool ok;
+
+    if (!copy)
+        return false;
+    if (!is_dir && ((*path && path[strlen(path) - 1] == '/') ||
+                    (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)))) {
+        fprintf(stderr, "clfit: %s %s: names a folder; give a file name\n", flag, path);
+        free(copy);
+        return false;
+    }
+    if (is_dir && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        dir = path;
+    } else {
+        while ((slash = strrchr(copy, '/')) && slash > copy && !slash[1])
+            *slash = '\0'; /* "dir/" names dir */
+        slash = strrchr(copy, '/');
+        dir = !slash ? "." : slash == copy ? "/" : (*slash = '\0', copy);
+    }
+    ok = stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && access(dir, W_OK) == 0;
+    if (!ok)
+        fprintf(stderr, "clfit: %s %s: folder '%s' %s\n", flag, path, dir,
+                errno == ENOENT ? "does not exist" : "is not a writable folder");
+    free(copy);
+    return ok;
+}
+
+static clf_status check_places(const persist_opts *o)
+{
+    bool ok = !o->save || writable_place("--save", o->save, false);
+
+    ok &= !o->log || writable_place("--log", o->log, false);
+    ok &= !o->plot || writable_place("--plot", o->plot, false);
+    ok &= !o->checkpoint_dir || writable_place("--checkpoint-dir", o->checkpoint_dir, true);
+    return ok ? CLF_OK : CLF_ERR_IO;
+}
+
+int persist_check(const persist_opts *o)
+{
+    const char *empty = o->save && !*o->save ? "--save" : o->log && !*o->log ? "--log"
+                      : o->plot && !*o->plot ? "--plot"
+                      : o->checkpoint_dir && !*o->checkpoint_dir ? "--checkpoint-dir" : NULL;
+
+    if (empty)
+        return usage_error(empty, "needs a file or folder name, not an empty string");
+    if (o->resume && !o->checkpoint_dir)
+        return usage_error("--resume", "needs --checkpoint-dir DIR, the folder of the run to "
+                                       "continue");
+    return check_places(o) == CLF_OK ? 0 : 1;
+}
+
+clf_status persist_data(persist *p, const clf_dataset *ds)
+{
+    int n = clf_dataset_classes(ds);
+
+    p->names = calloc((size_t)n, sizeof *p->names);
+    if (!p->names)
+        return CLF_ERR_NOMEM;
+    for (int i = 0; i < n; i++)
+        p->names[i] = clf_dataset_class_name(ds, i);
+    p->rs.classes = n;
+    p->rs.class_names = p->names;
+    p->rs.images = clf_dataset_size(ds);
+    return CLF_OK;
+}
+
+static void make_title(persist *p)
+{
+    const clf_run_settings *rs = &p->rs;
+    const char *dir = rs->data_dir ? rs->data_dir : "", *slash;
+    size_t len = strlen(dir);
+
+    while (len > 1 && dir[len - 1] == '/')
+        len--;
+    for (slash = dir + len; slash > dir && slash[-1] != '/'; slash--)
+        ;
+    snprintf(p->title, sizeof p->title, "%.*s: %s%s, %dx%d, %s lr %g, batch %d",
+             (int)(dir + len - slash), slash, rs->base ? "base + " : "",
+             rs->model_spec ? rs->model_spec : "model", rs->height, rs->width,
+             rs->optimizer.kind == CLF_OPT_ADAM ? "adam" : "sgd",
+             (double)rs->optimizer.learning_rate, rs->batch_size);
+}
+
+/* --resume: the checkpoint into the model, and where training goes on. */
+static clf_status resume(persist *p, int epochs, size_t steps)
+{
+    const char *dir = p->o->checkpoint_dir;
+    const clf_fit_position *pos = &p->ts.pos;
+    clf_status st;
+
+    if (!clf_checkpoint_exists(dir)) {
+        fprintf(stderr, "clfit: --resume: %s holds no checkpoint (checkpoint.safetensors) "
+                        "yet; run without --resume to start training\n", dir);
+        return CLF_ERR_IO;
+    }
+    st = clf_checkpoint_load(dir, p->model, &p->rs, &p->ts);
+    if (st == CLF_OK && pos->step > steps) {
+        CLF_LOG_ERROR("%s: the checkpoint is at step %zu of an epoch of %zu steps", dir,
+                      pos->step, steps);
+        st = CLF_ERR_FORMAT;
+    }
+    if (st != CLF_OK)
+        return st;
+    printf("Resuming from %s: %d epoch%s done", dir, pos->epoch, pos->epoch == 1 ? "" : "s");
+    if (pos->step)
+        printf(", epoch %d stopped after step %zu/%zu", pos->epoch + 1, pos->step, steps);
+    printf(" (%llu optimizer steps).\n", (unsigned long long)clf_model_step(p->model));
+    if (pos->epoch >= epochs)
+        printf("The checkpoint has finished %d epochs; --epochs %d leaves nothing to "
+               "train.\n", pos->epoch, epochs);
+    return CLF_OK;
+}
+
+clf_status persist_begin(persist *p, const persist_opts *o, clf_model *m, int epochs,
+                         size_t steps)
+{
+    clf_status st = CLF_OK;
+
+    p->o = o;
+    p->model = m;
+    memset(&p->ts, 0, sizeof p->ts);
+    make_title(p);
+    if (o->resume)
+        st = resume(p, epochs, steps);
+    else if (o->checkpoint_dir && clf_checkpoint_exists(o->checkpoint_dir))
+        printf("Note: %s already holds a checkpoint; this new run replaces it (add --resume "
+               "to continue it instead).\n", o->checkpoint_dir);
+    if (st == CLF_OK && o->log)
+        st = clf_history_csv_start(o->log, p->ts.history, p->ts.n_history);
+    return st;
+}
+
+/* A plot that fails is a warning, once: training matters more. */
+static void plot(persist *p)
+{
+    if (!p->o->plot || p->plot_failed || p->ts.n_history == 0)
+        return;
+    if (clf_plot_history(p->o->plot, p->ts.history, p->ts.n_history, p->title) != CLF_OK) {
+        fprintf(stderr, "clfit: warning: --plot %s could not be drawn (see above); training "
+                        "goes on without it\n", p->o->plot);
+        p->plot_failed = true;
+    }
+}
+
+clf_status persist_epoch_end(persist *p, const clf_epoch_logs *logs)
+{
+    clf_status st = clf_train_state_add(&p->ts, logs);
+
+    if (st == CLF_OK && p->o->checkpoint_dir)
+        st = clf_checkpoint_save(p->o->checkpoint_dir, p->model, &p->rs, &p->ts);
+    if (st == CLF_OK && p->o->log)
+        st = clf_history_csv_append(p->o->log, logs);
+    if (st == CLF_OK)
+        plot(p);
+    return st;
+}
+
+void persist_interrupted(persist *p, int epochs, size_t steps)
+{
+    const clf_fit_position *pos = &p->ts.pos;
+
+    if (!p->o->checkpoint_dir) {
+        printf("Interrupted at epoch %d/%d, step %zu/%zu; nothing saved (no "
+               "--checkpoint-dir).\n", pos->epoch + 1, epochs, pos->step, steps);
+        return;
+    }
+    if (clf_checkpoint_save(p->o->checkpoint_dir, p->model, &p->rs, &p->ts) != CLF_OK)
+        return;
+    printf("Interrupted at epoch %d/%d, step %zu/%zu: checkpoint written to %s; run the "
+           "same command with --resume to continue.\n", pos->epoch + 1, epochs, pos->step,
+           steps, p->o->checkpoint_dir);
+}
+
+clf_status persist_finish(persist *p)
+{
+    clf_status st = CLF_OK;
+
+    plot(p);
+    if (p->o->save) {
+        st = clf_model_save(p->model, p->o->save, p->rs.class_names, p->rs.preprocess,
+                            p->rs.base);
+        if (st == CLF_OK)
+            printf("Saved the model to %s (%zu parameters, %d classes).\n", p->o->save,
+                   clf_model_param_count(p->model, false), p->rs.classes);
+    }
+    return st;
+}
+
+void persist_release(persist *p)
+{
+    clf_train_state_free(&p->ts);
+    free(p->names);
+    p->names = NULL;
+}
