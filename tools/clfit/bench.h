@@ -31,5 +31,6 @@ int bench_step(int argc, char **argv);
 int bench_gemm(int argc, char **argv);
 int bench_data(int argc, char **argv);
 int bench_start(int argc, char **argv);
+int bench_mobilenet(int argc, char **argv);
 
 #endif

@@ -24,6 +24,9 @@ static const char bench_usage[] =
     "         [--image-size N] [--threads N] [--epochs N] [--batch-size N]\n"
     "  start  time from process start to the end of the first training step\n"
     "         [--device D] [--classes N]\n"
+    "  mobilenet  images/s of MobileNetV2's frozen base, batch 12, 224x224\n"
+    "         [--device D] [--base MODEL.json] [--base-layer NAME] [--batches N]\n"
+    "         [--profile]\n"
     "\n"
     "Each figure is printed as a sentence and as a 'result NAME VALUE UNIT' line.\n";
 
@@ -92,6 +95,8 @@ int cmd_bench(int argc, char **argv)
         rc = bench_data(argc - 1, argv + 1);
     else if (!strcmp(sec, "start"))
         rc = bench_start(argc - 1, argv + 1);
+    else if (!strcmp(sec, "mobilenet"))
+        rc = bench_mobilenet(argc - 1, argv + 1);
     else {
         fprintf(stderr, "clfit: bench: unknown section '%s'\n\n%s", sec, bench_usage);
         return EXIT_USAGE;

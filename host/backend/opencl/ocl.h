@@ -50,6 +50,8 @@
     X(rgb_to_planes)                                                           \
     X(im2col)                                                                  \
     X(depthwise_conv)                                                          \
+    X(depthwise_rows16)                                                        \
+    X(conv_direct16)                                                           \
     X(avg_pool)                                                                \
     X(global_avg_pool)                                                         \
     X(global_avg_pool_backward)                                                \
@@ -262,6 +264,15 @@ size_t clf_ocl_group_size(const clf_ocl *o, clf_ocl_kernel k, size_t want,
 clf_status clf_ocl_gemm(clf_backend *be, bool ta, bool tb, int m, int n, int k, float alpha,
                         clf_buf *a, size_t ao, int lda, clf_buf *b, size_t bo, int ldb,
                         float beta, clf_buf *c, size_t co, int ldc);
+/* C = act(A B + bias), A m x k and B k x n row-major as stored, through
+ * gemm_tile with the bias and activation applied as the tile is stored
+ * (CPU devices). CLF_ERR_UNSUPPORTED, with nothing enqueued or logged,
+ * where that kernel does not run: the caller then uses gemm + bias_act.
+ * Ranges are the caller's to check. */
+clf_status clf_ocl_gemm_bias_act(clf_backend *be, int m, int n, int k, clf_buf *a, size_t ao,
+                                 int lda, clf_buf *b, size_t bo, int ldb, clf_buf *c,
+                                 size_t co, int ldc, clf_buf *bias, size_t bias_off,
+                                 clf_act act);
 clf_status clf_ocl_bias_act(clf_backend *be, int rows, int cols, clf_buf *x, size_t xo,
                             clf_buf *bias, size_t bo, clf_act act);
 clf_status clf_ocl_act_backward(clf_backend *be, size_t n, clf_act act, clf_buf *y, size_t yo,
