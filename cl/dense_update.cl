@@ -10,7 +10,8 @@
  * kernels (and the cpu backend) write it. Slots: adam m (s0) and v (s1);
  * sgd with momentum its velocity (s0); plain sgd none (may be NULL).
  *
- * When units <= 16, work-item q owns DU_SPAN blocks of 16 rows of W,
+ * When units <= 16 and the batch has at most 32 rows, work-item q owns
+ * DU_SPAN blocks of 16 rows of W,
  * rows [128q, 128q + 128), as far as whole blocks go (long runs of X's
  * rows, cache lines not shared between cores); the work-items after
  * them own one leftover row each, and the last one the bias. */
@@ -18,6 +19,7 @@
 #define OPT_ADAM 0
 #define DU_ROWS 16      /* rows of W per work-item */
 #define DU_SPAN 8       /* blocks of 16 rows per work-item */
+#define DU_MAX_BATCH 32 /* batch rows the blocks' path keeps in private memory */
 
 typedef struct opt_args {
     int kind;
@@ -93,18 +95,17 @@ void update_row(const opt_args *o, uint rows, uint units, const global float *xp
     }
 }
 
-/* 16 rows of W when units <= 16. The block's
+/* 16 rows of W when units <= 16, with dY's rows as float16s. The block's
  * weights are 16 * units contiguous floats, a whole number of float16s:
  * the gradients go into a private copy of that layout (each row's float16
  * store spills into the next row's place, which that row then
  * overwrites), and the update runs over it in full vectors. */
 void update_block(const opt_args *o, uint rows, uint units, const global float *x, uint ldx,
-                  const global float *dy, global float *w, global float *m, global float *v)
+                  const float16 *dyv, global float *w, global float *m, global float *v)
 {
     bool slot0 = o->kind == OPT_ADAM || o->momentum != 0.0f;
     float g[DU_ROWS * 16 + 16];
     uint chunks = units; /* 16 * units floats = units float16s */
-
     float16 acc[DU_ROWS];
 
 #pragma unroll
@@ -112,7 +113,7 @@ void update_block(const opt_args *o, uint rows, uint units, const global float *
         acc[i] = 0.0f;
     /* batch rows outside, so the 16 sums are independent chains */
     for (uint r = 0; r < rows; r++) {
-        float16 d = load_part(dy + r * units, units);
+        float16 d = dyv[r];
 
 #pragma unroll
         for (uint i = 0; i < DU_ROWS; i++)
@@ -143,17 +144,22 @@ kernel void dense_update(uint rows, uint in, uint units, global const float *x, 
                          global float *b, global float *bs0, global float *bs1)
 {
     opt_args o = {kind, lr, b1, b2, eps, momentum, nesterov};
-    uint q = get_global_id(0), blocks = units <= 16 ? in / DU_ROWS : 0;
+    bool fast = units <= 16 && rows <= DU_MAX_BATCH;
+    uint q = get_global_id(0), blocks = fast ? in / DU_ROWS : 0;
     uint spans = (blocks + DU_SPAN - 1) / DU_SPAN;
     uint p = blocks * DU_ROWS + (q - spans);
 
     x += xo;
     dy += dyo;
     if (q < spans) {
+        float16 dyv[DU_MAX_BATCH]; /* dY, one row per float16, loaded once */
+
+        for (uint r = 0; r < rows; r++)
+            dyv[r] = load_part(dy + r * units, units);
         for (uint k = q * DU_SPAN; k < min(blocks, (q + 1) * DU_SPAN); k++) {
             uint at = k * DU_ROWS * units;
 
-            update_block(&o, rows, units, x + k * DU_ROWS, ldx, dy, w + at,
+            update_block(&o, rows, units, x + k * DU_ROWS, ldx, dyv, w + at,
                          s0 ? s0 + at : s0, s1 ? s1 + at : s1);
         }
     } else if (p < in) {

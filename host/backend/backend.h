@@ -11,7 +11,9 @@
  *   the byte offsets of write/read and of uint8 data say so.
  * - Matrices are row-major. Images and feature maps are NHWC.
  * - Ops are enqueued in order; results are visible to later ops. read()
- *   blocks until the data is on the host. finish() waits for everything.
+ *   blocks until the data is on the host. write() has copied the bytes
+ *   when it returns (the source may be reused at once; the training loop
+ *   refills it while the device runs). finish() waits for everything.
  * - Every op returns CLF_OK or an error after logging the failing call.
  *   Shapes are validated by the caller (the model); backends check only
  *   what protects memory (offsets inside buffers).

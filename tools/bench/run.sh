@@ -9,7 +9,8 @@
 # Environment: CLFIT (default build/clfit), PYTHON (default /usr/bin/python3),
 # CLFIT_BENCH_DEVICE (default opencl), BENCH_OUT (default build/bench).
 # Needs: a built clfit, python3-torch python3-torchvision libopenblas0,
-# darknet (its photos) and imagemagick for the JPEG folder.
+# darknet (its photos) and imagemagick for the JPEG folder, and the
+# MobileNetV2 of tools/fetch_mobilenet.sh (fetched when missing; npm).
 #
 # On a shared or busy machine every figure is noisy: each measurement is
 # repeated (--reps, default 3) with clfit and PyTorch alternating, the
@@ -44,6 +45,15 @@ rm -rf "$out"
 mkdir -p "$out"
 data=$root/data/bench-jpeg-$jpegs
 "$here/make_jpegs.sh" "$data" "$jpegs"
+base=$root/models/mobilenet_v2/model.json
+[ -f "$base" ] || "$root/tools/fetch_mobilenet.sh" >/dev/null 2>&1 ||
+    echo "run.sh: no MobileNetV2 (tools/fetch_mobilenet.sh needs npm); that row stays n/a" >&2
+
+# OpenBLAS 0.3.21 does not know this CPU model and falls back to its
+# Prescott (SSE3) kernels; PyTorch also runs with OpenBLAS's AVX-512
+# kernels forced, as a second, stronger reference, where the CPU has them.
+skx=""
+grep -qw avx512f /proc/cpuinfo && skx=SkylakeX
 
 # run NAME SIDE COMMAND...: keeps the output as $out/NAME.SIDE.REP
 run() {
@@ -62,6 +72,7 @@ run() {
     echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "clfit device: $("$clfit" devices 2>/dev/null | grep -m1 '^opencl' || echo none)"
     echo "torch: $("$python" "$here/torch_bench.py" blas | tr '\n' ';')"
+    echo "OpenBLAS core as detected: $(OPENBLAS_VERBOSE=2 "$python" -c 'import torch; torch.mm(torch.rand(8, 8), torch.rand(8, 8))' 2>&1 | grep -m1 Core || echo unknown)"
     echo "jpegs: $jpegs files of 1280x720 in $data (from Debian's darknet photos)"
 } > "$out/about.txt"
 
@@ -72,12 +83,20 @@ while [ "$rep" -le "$reps" ]; do
         run "step_c$c" clfit "$clfit" bench step --device "$device" --classes "$c" --steps "$steps"
         run "step_c$c" torch "$python" "$here/torch_bench.py" step --classes "$c" --steps "$steps"
         run "step_c$c" clfit_cpu "$clfit" bench step --device cpu --classes "$c" --steps 10
+        [ -n "$skx" ] && run "step_c$c" torch_skx env OPENBLAS_CORETYPE=$skx "$python" \
+            "$here/torch_bench.py" step --classes "$c" --steps "$steps"
     done
     run gemm clfit "$clfit" bench gemm --device "$device"
     run gemm torch "$python" "$here/torch_bench.py" gemm
+    [ -n "$skx" ] && run gemm torch_skx env OPENBLAS_CORETYPE=$skx "$python" \
+        "$here/torch_bench.py" gemm
     run data clfit "$clfit" bench data "$data" --device "$device"
     run data torch "$python" "$here/torch_bench.py" data "$data" --epochs 2
+    [ -f "$base" ] && run mobilenet clfit "$clfit" bench mobilenet --device "$device" \
+        --base "$base"
     run mobilenet torch "$python" "$here/torch_bench.py" mobilenet
+    [ -n "$skx" ] && run mobilenet torch_skx env OPENBLAS_CORETYPE=$skx "$python" \
+        "$here/torch_bench.py" mobilenet
 
     # start-up: empty caches (cold), then the same caches again (warm);
     # and PoCL's cache empty with clfit's warm (a driver without a cache)
@@ -91,7 +110,6 @@ while [ "$rep" -le "$reps" ]; do
     run start_warm torch "$python" "$here/torch_bench.py" start
     rep=$((rep + 1))
 done
-echo "mobilenet n/a (not merged yet)" > "$out/mobilenet.clfit.1"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/about.txt"
 
 "$python" "$here/report.py" "$out"

@@ -18,13 +18,16 @@ static bool param_mems(clf_buf *w, clf_buf *const *slot, size_t n, const clf_opt
 
 #define DU_ROWS 16 /* as in cl/dense_update.cl */
 #define DU_SPAN 8
+#define DU_MAX_BATCH 32
 
-/* The kernel's work-items: with units <= 16, one per DU_SPAN blocks of 16
- * rows of W; one per leftover row; one for the bias. On CPUs a group of
- * one work-item each (PoCL runs a group on one core), 64 on GPUs. */
-static clf_status launch(clf_ocl *o, const clf_karg *args, size_t nargs, int in, int units)
+/* The kernel's work-items: with units <= 16 and rows <= 32, one per
+ * DU_SPAN blocks of 16 rows of W; one per leftover row; one for the
+ * bias. On CPUs a group of one work-item each (PoCL runs a group on one
+ * core), 64 on GPUs. */
+static clf_status launch(clf_ocl *o, const clf_karg *args, size_t nargs, int rows, int in,
+                         int units)
 {
-    size_t blocks = units <= 16 ? (size_t)in / DU_ROWS : 0;
+    size_t blocks = units <= 16 && rows <= DU_MAX_BATCH ? (size_t)in / DU_ROWS : 0;
     size_t items = (blocks + DU_SPAN - 1) / DU_SPAN + ((size_t)in - blocks * DU_ROWS) + 1;
     size_t local = clf_ocl_group_size(o, CLF_K_dense_update, o->cpu_kernels ? 1 : 64, 0);
     size_t global = (items + local - 1) / local * local;
@@ -65,5 +68,5 @@ clf_status clf_ocl_dense_update(clf_backend *be, int rows, int in, int units, cl
                        CLF_ARG(wm[0]),     CLF_ARG(wm[1]),     CLF_ARG(wm[2]),
                        CLF_ARG(has_bias),  CLF_ARG(bm[0]),     CLF_ARG(bm[1]),
                        CLF_ARG(bm[2])};
-    return launch(clf_ocl_of(be), args, CLF_NARGS(args), in, units);
+    return launch(clf_ocl_of(be), args, CLF_NARGS(args), rows, in, units);
 }
