@@ -85,6 +85,9 @@ def steps(t, res):
         skx = med(res, name, "torch_skx", metric)
         if skx is not None:
             t.add(f"  vs PyTorch with OpenBLAS AVX-512 kernels", a, skx, "ms", ratio(a, skx))
+        one = med(res, name, "torch_1t", metric)
+        if one is not None:
+            t.add(f"  vs PyTorch on 1 thread", a, one, "ms", ratio(a, one))
 
 
 def data(t, res):
@@ -109,6 +112,9 @@ def mobilenet(t, res):
     skx = med(res, "mobilenet", "torch_skx", "mobilenet_base_ips")
     if skx is not None:
         t.add("  vs PyTorch with OpenBLAS AVX-512 kernels", a, skx, "img/s", ratio(a, skx))
+    one = med(res, "mobilenet", "torch_1t", "mobilenet_base_ips")
+    if one is not None:
+        t.add("  vs PyTorch on 1 thread", a, one, "img/s", ratio(a, one))
 
 
 def gemm(t, res):

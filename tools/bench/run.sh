@@ -97,6 +97,12 @@ while [ "$rep" -le "$reps" ]; do
     run mobilenet torch "$python" "$here/torch_bench.py" mobilenet
     [ -n "$skx" ] && run mobilenet torch_skx env OPENBLAS_CORETYPE=$skx "$python" \
         "$here/torch_bench.py" mobilenet
+    # PyTorch's OpenMP threads spin at barriers: when another process holds
+    # a core, 2 threads can be several times slower than 1. One thread,
+    # as a check of how much of a ratio that effect is.
+    run mobilenet torch_1t "$python" "$here/torch_bench.py" --threads 1 mobilenet
+    run step_c10 torch_1t "$python" "$here/torch_bench.py" --threads 1 step --classes 10 \
+        --steps "$steps"
 
     # start-up: empty caches (cold), then the same caches again (warm);
     # and PoCL's cache empty with clfit's warm (a driver without a cache)

@@ -13,6 +13,7 @@ clfit's, for tools/bench/report.py. It measures; it asserts nothing.
   torch_bench.py gemm [--repeat N]
   torch_bench.py start --classes N
   torch_bench.py blas            which BLAS library torch loaded
+  --threads N before the section changes torch.set_num_threads (default 2).
 """
 import argparse
 import os
@@ -182,6 +183,8 @@ def cmd_blas(a):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--threads", type=int, default=2,
+                   help="torch.set_num_threads (default 2, as in the tutorial)")
     sub = p.add_subparsers(dest="section", required=True)
     s = sub.add_parser("step")
     s.add_argument("--classes", type=int, default=10)
@@ -204,7 +207,7 @@ def main():
     sub.add_parser("blas")
     a = p.parse_args()
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(a.threads)
     {"step": cmd_step, "data": cmd_data, "mobilenet": cmd_mobilenet, "gemm": cmd_gemm,
      "start": cmd_start, "blas": cmd_blas}[a.section](a)
     if a.section != "blas":

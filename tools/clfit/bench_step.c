@@ -182,7 +182,9 @@ static clf_status run(const step_opts *o, clf_backend *be)
         st = CLF_ERR_NOMEM;
     if (st == CLF_OK)
         st = time_steps(o, m, px, labels);
-    if (st == CLF_OK && o->profile)
+    if (st == CLF_OK && o->profile && strcmp(clf_backend_kind(be), "opencl") != 0)
+        printf("profile: per-op times come from OpenCL events; the cpu backend has none\n");
+    else if (st == CLF_OK && o->profile)
         st = profile_steps(o, be, m, px, labels);
     free(px);
     free(labels);
