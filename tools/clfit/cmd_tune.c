@@ -26,12 +26,24 @@ static void print_result(const clf_tune *t)
     printf("\n");
 }
 
+static const char tune_usage[] =
+    "usage: clfit tune [--device SPEC] [--quick] [--no-clblast]\n"
+    "\n"
+    "Measures GEMM parameters (clfit's tiled GEMM and k-slices, CLBlast's Xgemm,\n"
+    "XgemmDirect and helper kernels) on an OpenCL device, checks each candidate\n"
+    "against the host, and stores the fastest per device name and driver in the\n"
+    "cache folder ($CLFIT_CACHE_DIR, else $XDG_CACHE_HOME/clfit, else\n"
+    "~/.cache/clfit). Later runs on that device read it when they start.\n"
+    "  --quick       fewer candidates (minutes instead of tens of minutes)\n"
+    "  --no-clblast  only clfit's own kernels\n";
+
 int cmd_tune(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"device", required_argument, NULL, 'd'},
         {"quick", no_argument, NULL, 'q'},
         {"no-clblast", no_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     clf_tune_opts to = {false, true, say, NULL};
@@ -45,6 +57,10 @@ int cmd_tune(int argc, char **argv)
     while ((c = next_option(argc, argv, opts)) != -1) {
         if (c == '?')
             return EXIT_USAGE;
+        if (c == 'h') {
+            fputs(tune_usage, stdout);
+            return 0;
+        }
         if (c == 'd')
             device = optarg;
         else if (c == 'q')

@@ -1,5 +1,6 @@
 /* clfit: train image classifiers on any OpenCL device.
  * Parses the subcommand and hands over; all work happens in the library. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,11 +52,22 @@ static const char usage_text[] =
     "\n"
     "exit codes: 0 success, 1 runtime failure, 2 usage error, 130 interrupted\n";
 
+/* "--help" or "-h" among a command's arguments (bench and tune have
+ * their own help texts). */
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return strcmp(argv[1], "bench") && strcmp(argv[1], "tune");
+    return false;
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
 
-    if (!cmd || !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    if (!cmd || !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help") ||
+        wants_help(argc, argv)) {
         fputs(usage_text, cmd ? stdout : stderr);
         return cmd ? 0 : EXIT_USAGE;
     }
