@@ -122,6 +122,11 @@ static conv_case cases[] = {
     {{0}, true, true, {CLF_ACT_NONE, 0.0f}, "depthwise 3x3 s2 valid after zero_pad"},
     {{0}, true, true, {CLF_ACT_NONE, 0.0f}, "depthwise multiplier 2"},
     {{0}, true, false, {CLF_ACT_RELU, 6.0f}, "depthwise 3x3 dilation 2"},
+    /* the CPU devices' kernels: direct stem, depthwise by 16 channels */
+    {{0}, false, true, {CLF_ACT_RELU, 6.0f}, "stem 3x3 s2 same, 3 -> 32 channels (direct)"},
+    {{0}, false, false, {CLF_ACT_NONE, 0.0f}, "5x5 dilation 2, 4 -> 16 channels (direct)"},
+    {{0}, true, true, {CLF_ACT_RELU, 6.0f}, "depthwise 32 channels s2 same (rows of 16)"},
+    {{0}, true, false, {CLF_ACT_NONE, 0.0f}, "depthwise 5x5 dilation 2 valid, 16 channels"},
 };
 enum { NCASES = sizeof cases / sizeof cases[0] };
 
@@ -138,6 +143,10 @@ static void fill_cases(void)
     cases[8].s = geometry(2, 15, 15, 8, 8, 3, 2, 1, false, 1);
     cases[9].s = geometry(1, 6, 6, 5, 10, 3, 1, 1, true, 2);
     cases[10].s = geometry(1, 9, 9, 4, 4, 3, 1, 2, true, 1);
+    cases[11].s = geometry(2, 17, 16, 3, 32, 3, 2, 1, true, 1);
+    cases[12].s = geometry(1, 12, 11, 4, 16, 5, 1, 2, true, 1);
+    cases[13].s = geometry(2, 13, 14, 32, 32, 3, 2, 1, true, 1);
+    cases[14].s = geometry(1, 12, 12, 16, 16, 5, 1, 2, false, 1);
 }
 
 static clf_status run_conv(clf_backend *be, const conv_case *cc, clf_buf *x, clf_buf *w,
@@ -219,6 +228,10 @@ static void test_conv_matches_cpu(void **state)
     clf_twin_open(&tw);
     fill_cases();
     clf_rng_seed(&r, 21);
+    for (int t = 0; t < NCASES; t++)
+        conv_both(&tw, &r, &cases[t]);
+    /* the other device type's formulations (CPU kernels on or off) */
+    clf_ocl_of(tw.be[1])->cpu_kernels = !clf_ocl_of(tw.be[1])->cpu_kernels;
     for (int t = 0; t < NCASES; t++)
         conv_both(&tw, &r, &cases[t]);
     clf_twin_close(&tw);

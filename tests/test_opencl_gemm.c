@@ -126,7 +126,8 @@ static void seed_shapes(clf_twin *tw, int n)
     check(tw, &dx);
 }
 
-/* With the kernels of cl/gemm.cl, then through CLBlast alone. */
+/* With the kernels of cl/gemm.cl (the CPU ones where the device is a
+ * CPU), with the general ones, then through CLBlast alone. */
 static void test_seed_shapes(void **state)
 {
     clf_twin tw;
@@ -135,8 +136,31 @@ static void test_seed_shapes(void **state)
     clf_twin_open(&tw);
     seed_shapes(&tw, 4);
     seed_shapes(&tw, 10);
+    clf_ocl_of(tw.be[1])->cpu_kernels = !clf_ocl_of(tw.be[1])->cpu_kernels;
+    seed_shapes(&tw, 10);
     clf_ocl_of(tw.be[1])->skinny_gemm = false;
     seed_shapes(&tw, 10);
+    clf_twin_close(&tw);
+}
+
+/* gemm_k_slices (CPU devices, plain A B with a long k): several blocks of
+ * 16 rows with a partial last one, several blocks of 16 columns, k not a
+ * multiple of the 1024-long slice, offsets and padding, beta. */
+static void test_k_slices(void **state)
+{
+    const gemm_case cases[] = {
+        {false, false, 40, 10, 5000, 1.0f, 0.0f, 3, 5, 1, 2},
+        {false, false, 17, 33, 2100, 0.5f, -1.0f, 0, 0, 0, 0},
+        {false, false, 64, 16, 3073, 1.0f, 1.0f, 1, 0, 7, 0},
+        {false, false, 1, 1, 2048, 2.0f, 0.0f, 0, 1, 1, 1},
+    };
+    clf_twin tw;
+
+    (void)state;
+    clf_twin_open(&tw);
+    clf_ocl_of(tw.be[1])->cpu_kernels = true;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check(&tw, &cases[i]);
     clf_twin_close(&tw);
 }
 
@@ -209,6 +233,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_transposes_offsets_beta),
         cmocka_unit_test(test_seed_shapes),
+        cmocka_unit_test(test_k_slices),
         cmocka_unit_test(test_empty_dimensions),
         cmocka_unit_test(test_beta_zero_ignores_nan),
         cmocka_unit_test(test_out_of_range),

@@ -11,7 +11,9 @@
  *   the byte offsets of write/read and of uint8 data say so.
  * - Matrices are row-major. Images and feature maps are NHWC.
  * - Ops are enqueued in order; results are visible to later ops. read()
- *   blocks until the data is on the host. finish() waits for everything.
+ *   blocks until the data is on the host. write() has copied the bytes
+ *   when it returns (the source may be reused at once; the training loop
+ *   refills it while the device runs). finish() waits for everything.
  * - Every op returns CLF_OK or an error after logging the failing call.
  *   Shapes are validated by the caller (the model); backends check only
  *   what protects memory (offsets inside buffers).
@@ -63,6 +65,15 @@ typedef struct clf_pool_shape {
     int sh, sw;         /* strides */
     int pad_top, pad_left;
 } clf_pool_shape;
+
+/* One optimizer step, as the fused dense_update op takes it. */
+typedef struct clf_opt_step {
+    bool adam;          /* else sgd */
+    float lr;           /* adam: lr_t as the adam op takes it; sgd: lr */
+    float b1, b2, eps;  /* adam */
+    float momentum;     /* sgd; 0 keeps no velocity */
+    bool nesterov;      /* sgd */
+} clf_opt_step;
 
 typedef struct clf_backend_ops {
     const char *kind; /* "cpu" or "opencl" */
@@ -130,6 +141,19 @@ typedef struct clf_backend_ops {
     clf_status (*sgd)(clf_backend *be, size_t n, clf_buf *w, size_t w_off, clf_buf *g,
                       size_t g_off, clf_buf *vel, size_t vel_off, float lr, float momentum,
                       bool nesterov);
+
+    /* A Dense layer's parameter gradients fused with the optimizer step:
+     *   dW = X^T dY (in x units), db = column sums of dY,
+     * then W and b take the step `opt` as the adam / sgd ops would with
+     * those gradients; the gradients are never stored. X is rows x in with
+     * leading dimension ldx; dY is rows x units, contiguous. W, b and
+     * their slots start at offset 0: w_slot[0], w_slot[1] are adam's m and
+     * v, or sgd's velocity in w_slot[0] (unused without momentum); b_slot
+     * likewise. b may be NULL (no bias). */
+    clf_status (*dense_update)(clf_backend *be, int rows, int in, int units, clf_buf *x,
+                               size_t x_off, int ldx, clf_buf *dy, size_t dy_off,
+                               const clf_opt_step *opt, clf_buf *w, clf_buf *const *w_slot,
+                               clf_buf *b, clf_buf *const *b_slot);
 
     /* Inverted dropout: y[i] = x[i] / (1 - rate) where
      * clf_dropout_keep(seed, i, rate), else 0. x and y may alias. The same

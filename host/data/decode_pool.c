@@ -23,7 +23,7 @@ clf_status clf_decode_one(const char *path, int height, int width, uint8_t *dst,
     st = clf_read_file(path, CLF_MAX_IMAGE_FILE_BYTES, &data, &len, why, why_size);
     if (st != CLF_OK)
         return st;
-    st = clf_image_decode(data, len, path, &im, why, why_size);
+    st = clf_image_decode_min(data, len, path, width, height, &im, why, why_size);
     free(data);
     if (st != CLF_OK)
         return st;

@@ -43,6 +43,15 @@ void clf_image_free(clf_image *im);
 clf_status clf_image_decode(const uint8_t *data, size_t len, const char *name, clf_image *out,
                             char *why, size_t why_size);
 
+/* As clf_image_decode, for an image that will be resized to
+ * min_w x min_h: a JPEG comes back decoded straight to the smallest DCT
+ * scale (n/8) that keeps both sides at least that large, so it may be
+ * smaller than stored (pixel values then differ from a full decode plus
+ * resize by a few levels: the scaled IDCT averages blocks where the
+ * triangle filter weighs pixels). Other formats decode at full size. */
+clf_status clf_image_decode_min(const uint8_t *data, size_t len, const char *name, int min_w,
+                                int min_h, clf_image *out, char *why, size_t why_size);
+
 /* The decompression-bomb guard every decoder calls with the header's
  * numbers before decoding: both sides in [1, CLF_MAX_IMAGE_SIDE] and
  * w * h * channels <= CLF_MAX_IMAGE_BYTES. `fmt` names the format in
@@ -55,6 +64,8 @@ clf_status clf_png_decode(const uint8_t *data, size_t len, clf_image *out, char 
                           size_t why_size);
 clf_status clf_jpeg_decode(const uint8_t *data, size_t len, clf_image *out, char *why,
                            size_t why_size);
+clf_status clf_jpeg_decode_min(const uint8_t *data, size_t len, int min_w, int min_h,
+                               clf_image *out, char *why, size_t why_size);
 /* `fmt` is "BMP", "GIF", "TGA" or "PNM", already recognised. */
 clf_status clf_stb_decode(const char *fmt, const uint8_t *data, size_t len, clf_image *out,
                           char *why, size_t why_size);

@@ -91,6 +91,12 @@ static void say_unknown(const uint8_t *d, size_t len, char *why, size_t why_size
 clf_status clf_image_decode(const uint8_t *data, size_t len, const char *name, clf_image *out,
                             char *why, size_t why_size)
 {
+    return clf_image_decode_min(data, len, name, 0, 0, out, why, why_size);
+}
+
+clf_status clf_image_decode_min(const uint8_t *data, size_t len, const char *name, int min_w,
+                                int min_h, clf_image *out, char *why, size_t why_size)
+{
     const char *bad;
 
     memset(out, 0, sizeof *out);
@@ -101,7 +107,7 @@ clf_status clf_image_decode(const uint8_t *data, size_t len, const char *name, c
     if (starts(data, len, "\x89PNG\r\n\x1a\n", 8))
         return clf_png_decode(data, len, out, why, why_size);
     if (starts(data, len, "\xff\xd8\xff", 3))
-        return clf_jpeg_decode(data, len, out, why, why_size);
+        return clf_jpeg_decode_min(data, len, min_w, min_h, out, why, why_size);
     if (starts(data, len, "GIF87a", 6) || starts(data, len, "GIF89a", 6))
         return clf_stb_decode("GIF", data, len, out, why, why_size);
     if (starts(data, len, "BM", 2))

@@ -48,8 +48,29 @@ static clf_status fail(tjhandle tj, const char *stage, char *why, size_t why_siz
     return CLF_ERR_IMAGE;
 }
 
-/* Decodes into px, stopping at the first warning; after one, decodes to
- * the end only if the check finds every pixel's data present. */
+/* The smallest of libjpeg-turbo's DCT scales (n/8) that keeps both sides
+ * at least min_w x min_h; 1/1 without a minimum. Decoding at 3/8 scale
+ * skips most of the IDCT and colour conversion and gives the resizer a
+ * smaller image: several times faster for photos much larger than the
+ * target. */
+static tjscalingfactor pick_scale(int w, int h, int min_w, int min_h)
+{
+    tjscalingfactor best = {1, 1}, *sf;
+    int n = 0;
+
+    if (min_w <= 0 || min_h <= 0)
+        return best;
+    sf = tjGetScalingFactors(&n);
+    for (int i = 0; sf && i < n; i++)
+        if (sf[i].num * best.denom < best.num * sf[i].denom && TJSCALED(w, sf[i]) >= min_w &&
+            TJSCALED(h, sf[i]) >= min_h)
+            best = sf[i];
+    return best;
+}
+
+/* Decodes into px (w x h, already scaled), stopping at the first
+ * warning; after one, decodes to the end only if the check finds every
+ * pixel's data present. */
 static clf_status decode_pixels(tjhandle tj, const uint8_t *data, size_t len, uint8_t *px,
                                 int w, int h, int pf, char *why, size_t why_size)
 {
@@ -76,7 +97,14 @@ static clf_status decode_pixels(tjhandle tj, const uint8_t *data, size_t len, ui
 clf_status clf_jpeg_decode(const uint8_t *data, size_t len, clf_image *out, char *why,
                            size_t why_size)
 {
+    return clf_jpeg_decode_min(data, len, 0, 0, out, why, why_size);
+}
+
+clf_status clf_jpeg_decode_min(const uint8_t *data, size_t len, int min_w, int min_h,
+                               clf_image *out, char *why, size_t why_size)
+{
     int w = 0, h = 0, subsamp, colorspace, channels, pf;
+    tjscalingfactor sf;
     clf_status st;
     size_t bytes;
     uint8_t *px;
@@ -109,7 +137,11 @@ clf_status clf_jpeg_decode(const uint8_t *data, size_t len, clf_image *out, char
         return CLF_ERR_IMAGE;
     }
 
-    px = malloc(bytes);
+    /* the size guard above is on the stored size; the scaled one is less */
+    sf = pick_scale(w, h, min_w, min_h);
+    w = TJSCALED(w, sf);
+    h = TJSCALED(h, sf);
+    px = malloc((size_t)w * (size_t)h * (size_t)channels);
     if (!px) {
         tjDestroy(tj);
         clf_why(why, why_size, "out of memory for a %d x %d JPEG", w, h);

@@ -109,8 +109,7 @@ clf_status clf_model_train_features(clf_model *m, const float *features,
                                     const int32_t *labels, int n)
 {
     TRY(head_forward(m, features, labels, n, true));
-    TRY(clf_model_backward(m, n));
-    TRY(clf_model_update(m));
+    TRY(clf_model_backward_update(m, n));
     m->folded.count += (size_t)n;
     return CLF_OK;
 }

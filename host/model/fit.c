@@ -96,15 +96,17 @@ clf_status clf_evaluate(clf_model *m, clf_loader *ld, clf_metrics *out)
     return st;
 }
 
-/* One training batch; then the running metrics, checked for NaN/Inf. */
-static clf_status train_step(clf_model *m, clf_loader *ld, batch_buf *bb,
+/* The training batch in bb (*count images); then, while the device runs
+ * it, the next batch of the epoch into bb (the step's upload copied the
+ * images, so bb is free); then the running metrics, which wait for the
+ * step, checked for NaN/Inf. */
+static clf_status train_step(clf_model *m, clf_loader *ld, batch_buf *bb, int *count,
                              clf_fit_position *pos, clf_metrics *running)
 {
-    int count;
-    clf_status st = clf_loader_batch(ld, pos->step, bb->images, bb->labels, &count);
+    clf_status st = clf_feature_cache_train(m, bb->images, bb->labels, *count);
 
-    if (st == CLF_OK)
-        st = clf_feature_cache_train(m, bb->images, bb->labels, count);
+    if (st == CLF_OK && pos->step + 1 < clf_loader_batches(ld))
+        st = clf_loader_batch(ld, pos->step + 1, bb->images, bb->labels, count);
     if (st == CLF_OK)
         st = clf_model_metrics(m, running);
     if (st != CLF_OK)
@@ -130,11 +132,14 @@ static clf_status run_epoch(clf_model *m, clf_loader *train, batch_buf *bb,
     double start = now_seconds() - pos->partial_seconds;
     clf_metrics running = pos->partial;
     clf_status st = clf_loader_set_epoch(train, pos->epoch);
+    int count = 0;
 
     if (st == CLF_OK)
         st = clf_model_set_metrics(m, &pos->partial);
+    if (st == CLF_OK && pos->step < steps)
+        st = clf_loader_batch(train, pos->step, bb->images, bb->labels, &count);
     while (st == CLF_OK && pos->step < steps) {
-        st = train_step(m, train, bb, pos, &running);
+        st = train_step(m, train, bb, &count, pos, &running);
         if (st != CLF_OK)
             break;
         pos->step++;

@@ -185,6 +185,29 @@ static clf_status dense_forward(clf_model *m, int i, int n, bool training)
     return OPS->bias_act(m->be, n, units, l->out.buf, l->out.off, bias, 0, l->act);
 }
 
+/* Inside a training step: dX from the old W first, then the parameters'
+ * gradients and update in one pass (backend dense_update). */
+static clf_status dense_backward_fused(clf_model *m, int i, int n)
+{
+    clf_layer *l = &m->layers[i], *x = input(m, i, 0);
+    clf_param *w = &m->params[l->param0];
+    clf_param *b = l->n_params > 1 ? &m->params[l->param0 + 1] : NULL;
+    int in = (int)x->size, units = (int)l->size;
+    clf_tref dy = l->grad;
+    clf_opt_step opt;
+
+    if (x->needs_grad)
+        TRY(OPS->gemm(m->be, false, true, n, in, units, 1.0f, dy.buf, dy.off, units, w->w, 0,
+                      units, 0.0f, x->grad.buf, x->grad.off, in));
+    clf_optimizer_step_args(&m->opt, m->fused_t, &opt);
+    TRY(OPS->dense_update(m->be, n, in, units, x->out.buf, x->out.off, in, dy.buf, dy.off,
+                          &opt, w->w, w->slot, b ? b->w : NULL, b ? b->slot : NULL));
+    w->stepped = true;
+    if (b)
+        b->stepped = true;
+    return CLF_OK;
+}
+
 static clf_status dense_backward(clf_model *m, int i, int n)
 {
     clf_layer *l = &m->layers[i], *x = input(m, i, 0);
@@ -197,6 +220,8 @@ static clf_status dense_backward(clf_model *m, int i, int n)
     if (l->act.kind != CLF_ACT_NONE)
         TRY(OPS->act_backward(m->be, (size_t)n * units, l->act, l->out.buf, l->out.off,
                               dy.buf, dy.off));
+    if (w->trainable && m->fused_t)
+        return dense_backward_fused(m, i, n);
     if (w->trainable) {
         /* dW = X^T dY (I x U); db = column sums of dY */
         TRY(OPS->gemm(m->be, true, false, in, units, n, 1.0f, x->out.buf, x->out.off, in,

@@ -67,6 +67,7 @@ typedef struct clf_param {
     clf_buf *w;        /* values after compile */
     clf_buf *g;        /* gradient (trainable only) */
     clf_buf *slot[2];  /* optimizer state: adam m, v; sgd velocity */
+    bool stepped;      /* this step's update was fused into backward */
 } clf_param;
 
 typedef struct clf_layer {
@@ -124,6 +125,10 @@ struct clf_model {
     clf_buf *stats;      /* loss sum, correct count */
     clf_buf *probs;      /* B x classes */
     uint64_t step;
+    /* Nonzero only inside a training step's backward: layers that can
+     * update their parameters as they go (Dense, through the backend's
+     * fused dense_update) do so for step fused_t and mark them stepped. */
+    uint64_t fused_t;
     clf_metrics folded;  /* metrics already read off the device */
 
     /* static layers (plan.c, fuse.c, features.c) */
@@ -298,6 +303,15 @@ clf_status clf_model_probs(clf_model *m, int n, float *probs);
 /* One optimizer update of every trainable tensor; step += 1. */
 clf_status clf_model_update(clf_model *m);
 
+/* Backward and update as a training step runs them: layers that can
+ * (Dense) update their parameters as they go, through the backend's fused
+ * dense_update (each parameter read and written once, the gradient never
+ * stored), then clf_model_update does the rest; step += 1. The result
+ * equals backward + update to rounding (the fused op sums each gradient
+ * in batch order). Every training path uses this, so runs that should
+ * agree bit for bit do. */
+clf_status clf_model_backward_update(clf_model *m, int n);
+
 /* n rows of a live layer's output after a forward (tests; features). */
 clf_status clf_model_read_output(clf_model *m, int layer, int n, float *dst);
 
@@ -316,6 +330,9 @@ clf_status clf_optimizer_check(const clf_optimizer *o);
 
 /* Number of state tensors per trainable parameter for o. */
 int clf_optimizer_slots(const clf_optimizer *o);
+
+/* The scalars of o's update at step t (1-based), for fused ops. */
+void clf_optimizer_step_args(const clf_optimizer *o, uint64_t t, clf_opt_step *out);
 
 /* Applies o to one tensor at step t (1-based). */
 clf_status clf_optimizer_apply(clf_backend *be, const clf_optimizer *o, uint64_t t,

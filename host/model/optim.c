@@ -66,6 +66,17 @@ static float adam_step_size(const clf_optimizer *o, uint64_t t)
     return (float)((double)o->learning_rate * sqrt(1.0 - b2t) / (1.0 - b1t));
 }
 
+void clf_optimizer_step_args(const clf_optimizer *o, uint64_t t, clf_opt_step *out)
+{
+    out->adam = o->kind == CLF_OPT_ADAM;
+    out->lr = out->adam ? adam_step_size(o, t) : o->learning_rate;
+    out->b1 = o->beta1;
+    out->b2 = o->beta2;
+    out->eps = o->epsilon;
+    out->momentum = o->momentum;
+    out->nesterov = o->nesterov;
+}
+
 clf_status clf_optimizer_apply(clf_backend *be, const clf_optimizer *o, uint64_t t,
                                clf_param *p)
 {

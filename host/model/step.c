@@ -120,10 +120,29 @@ clf_status clf_model_backward(clf_model *m, int n)
 clf_status clf_model_update(clf_model *m)
 {
     m->step++;
-    for (int i = 0; i < m->n_params; i++)
-        if (m->params[i].trainable)
-            TRY(clf_optimizer_apply(m->be, &m->opt, m->step, &m->params[i]));
+    for (int i = 0; i < m->n_params; i++) {
+        clf_param *p = &m->params[i];
+
+        if (p->trainable && !p->stepped)
+            TRY(clf_optimizer_apply(m->be, &m->opt, m->step, p));
+        p->stepped = false;
+    }
     return CLF_OK;
+}
+
+clf_status clf_model_backward_update(clf_model *m, int n)
+{
+    clf_status st;
+
+    m->fused_t = m->step + 1;
+    st = clf_model_backward(m, n);
+    m->fused_t = 0;
+    if (st != CLF_OK) {
+        for (int i = 0; i < m->n_params; i++)
+            m->params[i].stepped = false;
+        return st;
+    }
+    return clf_model_update(m);
 }
 
 clf_status clf_model_read_output(clf_model *m, int layer, int n, float *dst)
@@ -179,8 +198,7 @@ clf_status clf_model_train_batch(clf_model *m, const uint8_t *images, const int3
     TRY(batch_in(m, images, labels, n));
     TRY(clf_model_forward(m, n, true));
     TRY(clf_model_loss(m, n, true));
-    TRY(clf_model_backward(m, n));
-    TRY(clf_model_update(m));
+    TRY(clf_model_backward_update(m, n));
     m->folded.count += (size_t)n;
     return CLF_OK;
 }

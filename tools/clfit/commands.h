@@ -6,6 +6,8 @@ int cmd_devices(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 /* Opens the backend for --device (NULL: CLFIT_DEVICE or the default) and
  * prints which device runs; NULL after printing why not. */

@@ -1,5 +1,6 @@
 /* clfit: train image classifiers on any OpenCL device.
  * Parses the subcommand and hands over; all work happens in the library. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,10 @@ static const char usage_text[] =
     "  train DATA_DIR          train on a folder of class subfolders, then test\n"
     "  evaluate MODEL DATA_DIR loss, accuracy and confusion matrix of a saved model\n"
     "  predict MODEL IMAGE...  top classes of each image, with probabilities\n"
+    "  bench SECTION           measure speed (clfit bench --help)\n"
+    "  tune [--quick] [--no-clblast] [--device SPEC]\n"
+    "                          measure GEMM parameters for a device and keep the\n"
+    "                          fastest for later runs\n"
     "\n"
     "train options:\n"
     "  --device SPEC           cpu | opencl | opencl:P:D | part of a device name\n"
@@ -47,11 +52,22 @@ static const char usage_text[] =
     "\n"
     "exit codes: 0 success, 1 runtime failure, 2 usage error, 130 interrupted\n";
 
+/* "--help" or "-h" among a command's arguments (bench and tune have
+ * their own help texts). */
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return strcmp(argv[1], "bench") && strcmp(argv[1], "tune");
+    return false;
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
 
-    if (!cmd || !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    if (!cmd || !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help") ||
+        wants_help(argc, argv)) {
         fputs(usage_text, cmd ? stdout : stderr);
         return cmd ? 0 : EXIT_USAGE;
     }
@@ -63,6 +79,10 @@ int main(int argc, char **argv)
         return cmd_evaluate(argc - 1, argv + 1);
     if (!strcmp(cmd, "predict"))
         return cmd_predict(argc - 1, argv + 1);
+    if (!strcmp(cmd, "bench"))
+        return cmd_bench(argc - 1, argv + 1);
+    if (!strcmp(cmd, "tune"))
+        return cmd_tune(argc - 1, argv + 1);
     fprintf(stderr, "clfit: unknown command '%s'\n\n%s", cmd, usage_text);
     return EXIT_USAGE;
 }

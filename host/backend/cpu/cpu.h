@@ -53,6 +53,10 @@ clf_status clf_cpu_adam(clf_backend *be, size_t n, clf_buf *w, size_t wo, clf_bu
 clf_status clf_cpu_sgd(clf_backend *be, size_t n, clf_buf *w, size_t wo, clf_buf *g,
                        size_t go, clf_buf *vel, size_t vo, float lr, float momentum,
                        bool nesterov);
+clf_status clf_cpu_dense_update(clf_backend *be, int rows, int in, int units, clf_buf *x,
+                                size_t xo, int ldx, clf_buf *dy, size_t dyo,
+                                const clf_opt_step *opt, clf_buf *w, clf_buf *const *w_slot,
+                                clf_buf *b, clf_buf *const *b_slot);
 clf_status clf_cpu_dropout(clf_backend *be, size_t n, float rate, uint32_t seed, clf_buf *x,
                            size_t xo, clf_buf *y, size_t yo);
 clf_status clf_cpu_u8_to_float(clf_backend *be, int n_img, int h, int w, int c, bool chw,

@@ -144,6 +144,7 @@ static const clf_backend_ops cpu_ops = {
     .softmax_xent = clf_cpu_softmax_xent,
     .adam = clf_cpu_adam,
     .sgd = clf_cpu_sgd,
+    .dense_update = clf_cpu_dense_update,
     .dropout = clf_cpu_dropout,
     .u8_to_float = clf_cpu_u8_to_float,
     .conv2d = clf_cpu_conv2d,

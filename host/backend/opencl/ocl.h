@@ -11,8 +11,10 @@
  * - Kernels index buffers with 32-bit unsigned integers, so a range an op
  *   touches must end below 2^32 elements of its buffer (checked on the
  *   host by clf_ocl_range; an op past it fails with CLF_ERR_ARG).
- * - The program is compiled at every open; only the driver's own cache
- *   (PoCL keeps one) makes a second start fast. No binary cache yet.
+ * - CLBlast's programs are compiled by CLBlast at their first use in a
+ *   process; only the driver's own cache (PoCL keeps one) makes that fast
+ *   in a second process. clfit's own program goes through its binary
+ *   cache (ocl_bincache.c).
  * - Closing a backend clears CLBlast's process-wide program cache.
  * - Not thread-safe: one thread drives a backend at a time.
  */
@@ -30,6 +32,10 @@
     X(gemm_small_k)                                                            \
     X(gemm_split_k)                                                            \
     X(gemm_split_k_sum)                                                        \
+    X(gemm_k_slices)                                                           \
+    X(gemm_pack_a)                                                             \
+    X(gemm_pack_b)                                                             \
+    X(gemm_tile)                                                               \
     X(bias_act)                                                                \
     X(act_backward)                                                            \
     X(col_sum)                                                                 \
@@ -38,10 +44,14 @@
     X(xent_reduce)                                                             \
     X(adam)                                                                    \
     X(sgd)                                                                     \
+    X(dense_update)                                                            \
     X(dropout)                                                                 \
     X(u8_to_float)                                                             \
+    X(rgb_to_planes)                                                           \
     X(im2col)                                                                  \
     X(depthwise_conv)                                                          \
+    X(depthwise_rows16)                                                        \
+    X(conv_direct16)                                                           \
     X(avg_pool)                                                                \
     X(global_avg_pool)                                                         \
     X(global_avg_pool_backward)                                                \
@@ -59,8 +69,17 @@ enum {
     CLF_SCRATCH_ROWS,
     CLF_SCRATCH_COPY,
     CLF_SCRATCH_GEMM,
+    CLF_SCRATCH_PACK,
     CLF_SCRATCH_COUNT_
 };
+
+/* What the program binary cache did at open (ocl_bincache.c). */
+typedef enum clf_bin_state {
+    CLF_BIN_OFF,  /* no cache folder */
+    CLF_BIN_MISS, /* no file yet: built from source and stored */
+    CLF_BIN_HIT,  /* built from the cached binary */
+    CLF_BIN_BAD   /* the file was unusable: rebuilt and rewritten */
+} clf_bin_state;
 
 struct clf_buf {
     cl_mem mem;
@@ -81,7 +100,18 @@ typedef struct clf_ocl {
     size_t in_use; /* bytes held by live buffers, against global memory */
     size_t im2col_bytes; /* largest im2col block (tests lower it) */
     bool skinny_gemm;    /* false: every GEMM through CLBlast (tests, timing) */
+    /* Kernels written for CPU devices (one work-item does a long vector
+     * loop; few work-groups): on for CL_DEVICE_TYPE_CPU, tests flip it. */
+    bool cpu_kernels;
+    int gemm_r, gemm_v;  /* gemm_tile's tile: GT_R rows, GT_V float16s */
+    int k_slice;         /* gemm_k_slices' slice of k */
+    bool tuned;          /* the three above came from a tuning file */
     clf_buf scratch[CLF_SCRATCH_COUNT_];
+    struct clf_ocl_prof *prof; /* non-NULL while recording (ocl_profile.c) */
+    clf_bin_state bin_state;
+    char *bin_path;      /* the program's cache file; NULL without a cache */
+    uint64_t bin_key;
+    size_t bin_stored;   /* payload bytes last stored or loaded */
 } clf_ocl;
 
 static inline clf_ocl *clf_ocl_of(clf_backend *be)
@@ -189,8 +219,21 @@ clf_status clf_ocl_build(clf_ocl *o, const char *const *sources, const size_t *l
  * (tests use it to see a broken kernel fail with its build log). */
 clf_status clf_opencl_build_source(clf_backend *be, const char *source);
 
+/* The program from the binary cache when it holds a usable binary for
+ * this device, driver, options and sources; else built from the sources
+ * (clf_ocl_build) and stored. Sets o->program and o->bin_state. */
+clf_status clf_ocl_build_program(clf_ocl *o, const clf_device_desc *d, const char *const *srcs,
+                                 const size_t *lens, size_t count);
+
 /* Builds the embedded kernels and creates every kernel in the table. */
 clf_status clf_ocl_build_kernels(clf_ocl *o, const clf_device_desc *d);
+
+/* Profiling (ocl_profile.c). Pass clf_ocl_prof_event(o) as an enqueue
+ * call's event (NULL when not recording); after the call succeeds,
+ * clf_ocl_prof_keep(o, name) keeps it under `name` (a static string). */
+cl_event *clf_ocl_prof_event(clf_ocl *o);
+void clf_ocl_prof_keep(clf_ocl *o, const char *name);
+void clf_ocl_prof_close(clf_ocl *o);
 
 /* Launching (ocl_program.c). */
 
@@ -221,6 +264,15 @@ size_t clf_ocl_group_size(const clf_ocl *o, clf_ocl_kernel k, size_t want,
 clf_status clf_ocl_gemm(clf_backend *be, bool ta, bool tb, int m, int n, int k, float alpha,
                         clf_buf *a, size_t ao, int lda, clf_buf *b, size_t bo, int ldb,
                         float beta, clf_buf *c, size_t co, int ldc);
+/* C = act(A B + bias), A m x k and B k x n row-major as stored, through
+ * gemm_tile with the bias and activation applied as the tile is stored
+ * (CPU devices). CLF_ERR_UNSUPPORTED, with nothing enqueued or logged,
+ * where that kernel does not run: the caller then uses gemm + bias_act.
+ * Ranges are the caller's to check. */
+clf_status clf_ocl_gemm_bias_act(clf_backend *be, int m, int n, int k, clf_buf *a, size_t ao,
+                                 int lda, clf_buf *b, size_t bo, int ldb, clf_buf *c,
+                                 size_t co, int ldc, clf_buf *bias, size_t bias_off,
+                                 clf_act act);
 clf_status clf_ocl_bias_act(clf_backend *be, int rows, int cols, clf_buf *x, size_t xo,
                             clf_buf *bias, size_t bo, clf_act act);
 clf_status clf_ocl_act_backward(clf_backend *be, size_t n, clf_act act, clf_buf *y, size_t yo,
@@ -238,6 +290,10 @@ clf_status clf_ocl_adam(clf_backend *be, size_t n, clf_buf *w, size_t wo, clf_bu
 clf_status clf_ocl_sgd(clf_backend *be, size_t n, clf_buf *w, size_t wo, clf_buf *g,
                        size_t go, clf_buf *vel, size_t vo, float lr, float momentum,
                        bool nesterov);
+clf_status clf_ocl_dense_update(clf_backend *be, int rows, int in, int units, clf_buf *x,
+                                size_t xo, int ldx, clf_buf *dy, size_t dyo,
+                                const clf_opt_step *opt, clf_buf *w, clf_buf *const *w_slot,
+                                clf_buf *b, clf_buf *const *b_slot);
 clf_status clf_ocl_dropout(clf_backend *be, size_t n, float rate, uint32_t seed, clf_buf *x,
                            size_t xo, clf_buf *y, size_t yo);
 clf_status clf_ocl_u8_to_float(clf_backend *be, int n_img, int h, int w, int c, bool chw,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/opencl/ocl_tune.h"
 #include "clfit/log.h"
 #include "core/alloc.h"
 
@@ -126,7 +127,7 @@ clf_status clf_ocl_scratch(clf_backend *be, int slot, size_t bytes, clf_buf **ou
 {
     clf_buf *s = &clf_ocl_of(be)->scratch[slot];
     static const char *const names[] = {"im2col scratch", "row scratch", "copy scratch",
-                                        "split-k scratch"};
+                                        "split-k scratch", "gemm packing scratch"};
     clf_status st;
 
     *out = NULL;
@@ -145,32 +146,37 @@ clf_status clf_ocl_scratch(clf_backend *be, int slot, size_t bytes, clf_buf **ou
 static clf_status ocl_write(clf_backend *be, clf_buf *dst, size_t off, const void *src,
                             size_t bytes)
 {
+    clf_ocl *o = clf_ocl_of(be);
     clf_status st = CLF_OK;
 
     if (!copy_range(dst, off, bytes, 1, "write"))
         return CLF_ERR_ARG;
     if (bytes)
         CLF_CL_CHECK(clEnqueueWriteBuffer(clf_ocl_of(be)->queue, dst->mem, CL_TRUE, off,
-                                          bytes, src, 0, NULL, NULL));
+                                          bytes, src, 0, NULL, clf_ocl_prof_event(o)));
+    clf_ocl_prof_keep(o, "write");
 cleanup:
     return st;
 }
 
 static clf_status ocl_read(clf_backend *be, clf_buf *src, size_t off, void *dst, size_t bytes)
 {
+    clf_ocl *o = clf_ocl_of(be);
     clf_status st = CLF_OK;
 
     if (!copy_range(src, off, bytes, 1, "read"))
         return CLF_ERR_ARG;
     if (bytes)
         CLF_CL_CHECK(clEnqueueReadBuffer(clf_ocl_of(be)->queue, src->mem, CL_TRUE, off,
-                                         bytes, dst, 0, NULL, NULL));
+                                         bytes, dst, 0, NULL, clf_ocl_prof_event(o)));
+    clf_ocl_prof_keep(o, "read");
 cleanup:
     return st;
 }
 
 static clf_status ocl_fill(clf_backend *be, clf_buf *dst, size_t off, size_t n, float value)
 {
+    clf_ocl *o = clf_ocl_of(be);
     clf_status st = CLF_OK;
 
     if (!copy_range(dst, off, n, sizeof(float), "fill"))
@@ -178,7 +184,9 @@ static clf_status ocl_fill(clf_backend *be, clf_buf *dst, size_t off, size_t n, 
     if (n)
         CLF_CL_CHECK(clEnqueueFillBuffer(clf_ocl_of(be)->queue, dst->mem, &value,
                                          sizeof value, off * sizeof(float),
-                                         n * sizeof(float), 0, NULL, NULL));
+                                         n * sizeof(float), 0, NULL,
+                                         clf_ocl_prof_event(o)));
+    clf_ocl_prof_keep(o, "fill");
 cleanup:
     return st;
 }
@@ -206,7 +214,9 @@ static clf_status ocl_copy(clf_backend *be, clf_buf *src, size_t so, clf_buf *ds
         CLF_CL_CHECK(clEnqueueCopyBuffer(q, tmp->mem, dst->mem, 0, d0, bytes, 0, NULL, NULL));
         return CLF_OK;
     }
-    CLF_CL_CHECK(clEnqueueCopyBuffer(q, src->mem, dst->mem, s0, d0, bytes, 0, NULL, NULL));
+    CLF_CL_CHECK(clEnqueueCopyBuffer(q, src->mem, dst->mem, s0, d0, bytes, 0, NULL,
+                                     clf_ocl_prof_event(clf_ocl_of(be))));
+    clf_ocl_prof_keep(clf_ocl_of(be), "copy");
 cleanup:
     return st;
 }
@@ -230,6 +240,7 @@ static void ocl_destroy(clf_backend *be)
         return;
     if (o->queue)
         CLF_CL_WARN(clFinish(o->queue));
+    clf_ocl_prof_close(o);
     for (int i = 0; i < CLF_SCRATCH_COUNT_; i++)
         mem_free(be, &o->scratch[i]);
     for (int i = 0; i < CLF_K_COUNT_; i++)
@@ -237,6 +248,7 @@ static void ocl_destroy(clf_backend *be)
             CLF_CL_WARN(clReleaseKernel(o->kernels[i]));
     if (o->program)
         CLF_CL_WARN(clReleaseProgram(o->program));
+    free(o->bin_path);
     /* CLBlast caches programs that hold on to this context; drop them. Its
      * cache is process-wide, so another open backend recompiles (or hits
      * the driver's own cache) on its next GEMM. */
@@ -268,6 +280,7 @@ static const clf_backend_ops ocl_ops = {
     .softmax_xent = clf_ocl_softmax_xent,
     .adam = clf_ocl_adam,
     .sgd = clf_ocl_sgd,
+    .dense_update = clf_ocl_dense_update,
     .dropout = clf_ocl_dropout,
     .u8_to_float = clf_ocl_u8_to_float,
     .conv2d = clf_ocl_conv2d,
@@ -316,15 +329,44 @@ static clf_status open_device(clf_backend *be, clf_ocl *o)
 
     o->ctx = clCreateContext(props, 1, &o->device, NULL, NULL, &err);
     CLF_CL_CHECK_ERR(clCreateContext, err);
-    o->queue = clCreateCommandQueue(o->ctx, o->device, 0, &err);
+    /* profiling costs PoCL nothing measurable; events are made only on
+     * request (ocl_profile.c) */
+    o->queue = clCreateCommandQueue(o->ctx, o->device, CL_QUEUE_PROFILING_ENABLE, &err);
     CLF_CL_CHECK_ERR(clCreateCommandQueue, err);
     CLF_CL_CHECK(clGetDeviceInfo(o->device, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof o->max_item,
                                  o->max_item, NULL));
     o->local_mem = be->desc.local_mem;
     o->im2col_bytes = (size_t)64 << 20; /* big enough for long GEMMs */
     o->skinny_gemm = true;
+    o->cpu_kernels = strcmp(be->desc.type, "CPU") == 0;
+
 cleanup:
     return st;
+}
+
+/* GEMM parameters from the device's tuning file, or the defaults; the
+ * CLBlast ones go to CLBlast now (a failure there is only a warning). */
+static void apply_tuning(clf_backend *be, clf_ocl *o)
+{
+    clf_tune t;
+
+    clf_tune_load(&be->desc, &t, &o->tuned);
+    o->gemm_r = t.gemm_r;
+    o->gemm_v = t.gemm_v;
+    o->k_slice = t.k_slice;
+    for (int i = 0; i < t.n_clblast; i++) {
+        const clf_clblast_params *p = &t.clblast[i];
+        const char *names[CLF_TUNE_MAX_PARAMS];
+        int cbs;
+
+        for (int j = 0; j < p->n; j++)
+            names[j] = p->names[j];
+        cbs = (int)CLBlastOverrideParameters(o->device, p->kernel, CLBlastPrecisionSingle,
+                                             (size_t)p->n, names, p->values);
+        if (cbs != 0)
+            CLF_LOG_WARN("CLBlast refused the tuned parameters for %s (%s); it keeps its "
+                         "own", p->kernel, clf_clblast_status_name(cbs));
+    }
 }
 
 clf_status clf_opencl_backend_open(int platform, int device, clf_backend **out)
@@ -347,6 +389,8 @@ clf_status clf_opencl_backend_open(int platform, int device, clf_backend **out)
         st = clf_ocl_describe(o->platform, o->device, platform, device, &be->desc);
     if (st == CLF_OK)
         st = open_device(be, o);
+    if (st == CLF_OK)
+        apply_tuning(be, o);
     if (st == CLF_OK)
         st = clf_ocl_build_kernels(o, &be->desc);
     if (st != CLF_OK) {

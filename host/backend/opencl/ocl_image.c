@@ -16,6 +16,24 @@ static bool count4(int a, int b, int c, int d, const char *op, size_t *n)
     return true;
 }
 
+/* RGB to CHW planes (the seed model's input), 16 pixels per work-item,
+ * in work-groups of up to 64 blocks: several groups per image keep every
+ * core of a CPU busy. */
+static clf_status rgb_to_planes(clf_ocl *o, int n_img, cl_uint hw, float scale, float shift,
+                                clf_buf *src, size_t so, clf_buf *dst, size_t dso)
+{
+    cl_uint uso = (cl_uint)so, udo = (cl_uint)dso;
+    size_t blocks = (hw + 15) / 16, local[2] = {0, 1}, global[2];
+    clf_karg args[] = {CLF_ARG(hw),  CLF_ARG(scale),    CLF_ARG(shift), CLF_ARG(src->mem),
+                       CLF_ARG(uso), CLF_ARG(dst->mem), CLF_ARG(udo)};
+
+    local[0] = clf_ocl_group_size(o, CLF_K_rgb_to_planes, 64, 0);
+    global[0] = (blocks + local[0] - 1) / local[0] * local[0];
+    global[1] = (size_t)n_img;
+    return clf_ocl_launch(o, CLF_K_rgb_to_planes, "u8_to_float", args, CLF_NARGS(args), 2,
+                          global, local);
+}
+
 clf_status clf_ocl_u8_to_float(clf_backend *be, int n_img, int h, int w, int c, bool chw,
                                float scale, float shift, clf_buf *src, size_t so,
                                clf_buf *dst, size_t dso)
@@ -32,6 +50,8 @@ clf_status clf_ocl_u8_to_float(clf_backend *be, int n_img, int h, int w, int c, 
         return CLF_ERR_ARG;
     if (n == 0)
         return CLF_OK;
+    if (c == 3 && chw)
+        return rgb_to_planes(o, n_img, hw, scale, shift, src, so, dst, dso);
     /* one work-item per pixel, images along the second dimension */
     local[0] = clf_ocl_group_size(o, CLF_K_u8_to_float, 256, 0);
     global[0] = (hw + local[0] - 1) / local[0] * local[0];

@@ -96,7 +96,8 @@ clf_status clf_opencl_build_source(clf_backend *be, const char *source)
     return st;
 }
 
-/* "-cl-std=CL1.2"; "-cl-denorms-are-zero", because subnormal floats (a
+/* "-cl-std=CL1.2"; gemm_tile's tile size (-DGT_R, -DGT_V, tunable);
+ * "-cl-denorms-are-zero", because subnormal floats (a
  * saturated softmax's gradient, Adam's moments after it) slow x86 CPUs
  * about 20-fold (PoCL: Adam over 1.5M weights 23 ms instead of 1.1 ms)
  * and the cpu backend flushes them too; and exact division and square
@@ -114,9 +115,10 @@ static clf_status choose_options(clf_ocl *o, const clf_device_desc *d)
         return CLF_ERR_UNSUPPORTED;
     }
     CLF_CL_CHECK(clGetDeviceInfo(o->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL));
-    snprintf(o->build_options, sizeof o->build_options, "-cl-std=CL1.2 -cl-denorms-are-zero%s",
+    snprintf(o->build_options, sizeof o->build_options,
+             "-cl-std=CL1.2 -cl-denorms-are-zero%s -DGT_R=%d -DGT_V=%d",
              (fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT)
-                 ? " -cl-fp32-correctly-rounded-divide-sqrt" : "");
+                 ? " -cl-fp32-correctly-rounded-divide-sqrt" : "", o->gemm_r, o->gemm_v);
 cleanup:
     return st;
 }
@@ -180,7 +182,7 @@ clf_status clf_ocl_build_kernels(clf_ocl *o, const clf_device_desc *d)
     if (st == CLF_OK)
         st = gather_sources(&srcs, &lens, &count);
     if (st == CLF_OK)
-        st = clf_ocl_build(o, srcs, lens, count, &o->program);
+        st = clf_ocl_build_program(o, d, srcs, lens, count);
     if (st == CLF_OK)
         st = create_kernels(o);
     free(srcs);
@@ -197,7 +199,8 @@ clf_status clf_ocl_launch(clf_ocl *o, clf_ocl_kernel k, const char *op, const cl
     for (size_t i = 0; i < nargs; i++)
         CLF_CL_CHECK(clSetKernelArg(kern, (cl_uint)i, args[i].size, args[i].value));
     CLF_CL_CHECK(clEnqueueNDRangeKernel(o->queue, kern, dims, NULL, global, local, 0, NULL,
-                                        NULL));
+                                        clf_ocl_prof_event(o)));
+    clf_ocl_prof_keep(o, kernel_names[k]);
     return CLF_OK;
 
 cleanup:
