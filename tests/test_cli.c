@@ -223,42 +223,58 @@ static void expect_usage(const result *r, const char *flag, const char *what)
         fail_msg("%s: a device was opened before the usage error", what);
 }
 
-/* Runs `cmd` with each bad value of each flag in table[0..n), the
- * positional arguments pos (NULL-terminated, at most 2) after them. */
-static void bad_values(const char *cmd, const bad_flag *table, size_t n,
+/* Runs each bad value of each flag in table[0..n): the words of `cmd`
+ * ("train", or "bench step"), then the flag, then the positional
+ * arguments pos; again as "--flag=value" after them; and the flag alone
+ * at the end. cmd and pos are NULL-terminated, 4 words at most. */
+static void bad_values(const char *const *cmd, const bad_flag *table, size_t n,
                        const char *const *pos)
 {
     result *r = malloc(sizeof *r);
     char joined[256], what[300];
-    const char *a0 = pos[0], *a1 = pos[1] ? pos[1] : NULL;
 
     assert_non_null(r);
     for (size_t f = 0; f < n; f++) {
         const bad_flag *b = &table[f];
 
-        for (int v = 0; b->values[v]; v++) {
-            snprintf(what, sizeof what, "%s %s '%s'", cmd, b->flag, b->values[v]);
-            if (a1)
-                RUN(r, cmd, b->flag, b->values[v], a0, a1);
-            else
-                RUN(r, cmd, b->flag, b->values[v], a0);
-            expect_usage(r, b->flag, what);
+        for (int v = -1; v < 0 || b->values[v]; v++) {
+            const char *argv[16];
+            int k = 0;
 
-            snprintf(joined, sizeof joined, "%s=%s", b->flag, b->values[v]);
-            snprintf(what, sizeof what, "%s ... %s", cmd, joined);
-            if (a1)
-                RUN(r, cmd, a0, a1, joined);
-            else
-                RUN(r, cmd, a0, joined);
+            for (int i = 0; cmd[i]; i++)
+                argv[k++] = cmd[i];
+            if (v >= 0) {
+                argv[k++] = b->flag;
+                argv[k++] = b->values[v];
+            }
+            for (int i = 0; pos[i]; i++)
+                argv[k++] = pos[i];
+            if (v < 0) { /* the flag last, without its value */
+                argv[k++] = b->flag;
+                snprintf(what, sizeof what, "%s ... %s (no value)", cmd[0], b->flag);
+            } else {
+                snprintf(what, sizeof what, "%s %s '%s'", cmd[0], b->flag, b->values[v]);
+            }
+            argv[k] = NULL;
+            run_env(r, NULL, argv);
             expect_usage(r, b->flag, what);
+            if (v < 0) {
+                expect_usage(r, "needs a value", what);
+                continue;
+            }
+
+            /* "--flag=value" after the positional arguments */
+            snprintf(joined, sizeof joined, "%s=%s", b->flag, b->values[v]);
+            k = 0;
+            for (int i = 0; cmd[i]; i++)
+                argv[k++] = cmd[i];
+            for (int i = 0; pos[i]; i++)
+                argv[k++] = pos[i];
+            argv[k++] = joined;
+            argv[k] = NULL;
+            run_env(r, NULL, argv);
+            expect_usage(r, b->flag, joined);
         }
-        snprintf(what, sizeof what, "%s ... %s (no value)", cmd, b->flag);
-        if (a1)
-            RUN(r, cmd, a0, a1, b->flag);
-        else
-            RUN(r, cmd, a0, b->flag);
-        expect_usage(r, b->flag, what);
-        expect_usage(r, "needs a value", what);
     }
     free(r);
 }
@@ -268,13 +284,14 @@ static void bad_values(const char *cmd, const bad_flag *table, size_t n,
 static void train_flag_values(void **state)
 {
     (void)state;
-    bad_values("train", train_bad, COUNT(train_bad), (const char *[]){data_dir, NULL});
+    bad_values((const char *[]){"train", NULL}, train_bad, COUNT(train_bad),
+               (const char *[]){data_dir, NULL});
 }
 
 static void evaluate_flag_values(void **state)
 {
     (void)state;
-    bad_values("evaluate", evaluate_bad, COUNT(evaluate_bad),
+    bad_values((const char *[]){"evaluate", NULL}, evaluate_bad, COUNT(evaluate_bad),
                (const char *[]){model_path, data_dir, NULL});
 }
 
@@ -284,8 +301,62 @@ static void predict_flag_values(void **state)
 
     (void)state;
     snprintf(image, sizeof image, "%s/a/0.png", data_dir);
-    bad_values("predict", predict_bad, COUNT(predict_bad),
+    bad_values((const char *[]){"predict", NULL}, predict_bad, COUNT(predict_bad),
                (const char *[]){model_path, image, NULL});
+}
+
+static const bad_flag tune_bad[] = {
+    {"--device", {"", "opencl:", "opencl:1:x", NULL}},
+};
+static const bad_flag bench_step_bad[] = {
+    {"--device", {"", "opencl:0", NULL}},
+    {"--model", {"", NULL}},
+    {"--classes", {"0", "x", NULL}},
+    {"--batch-size", {"0", "-1", NULL}},
+    {"--image-size", {"0", "x", NULL}},
+    {"--steps", {"0", "1e9", NULL}},
+    {"--warmup", {"-1", "x", NULL}},
+};
+static const bad_flag bench_gemm_bad[] = {
+    {"--device", {"", NULL}},
+    {"--shape", {"", "x", "1x2", "0x1x1", "1x1x1:QQ", NULL}},
+    {"--repeat", {"0", "1001", NULL}},
+};
+static const bad_flag bench_data_bad[] = {
+    {"--device", {"", NULL}},
+    {"--image-size", {"0", NULL}},
+    {"--threads", {"0", NULL}},
+    {"--epochs", {"0", NULL}},
+    {"--batch-size", {"0", NULL}},
+};
+static const bad_flag bench_start_bad[] = {
+    {"--device", {"", NULL}},
+    {"--classes", {"1", "x", NULL}},
+};
+static const bad_flag bench_mobilenet_bad[] = {
+    {"--device", {"", NULL}},
+    {"--base", {"", NULL}},
+    {"--base-layer", {"", NULL}},
+    {"--batches", {"0", "x", NULL}},
+};
+
+/* The developer commands: tune and the bench sections. */
+static void tune_and_bench_flag_values(void **state)
+{
+    static const char *const none[] = {NULL};
+
+    (void)state;
+    bad_values((const char *[]){"tune", NULL}, tune_bad, COUNT(tune_bad), none);
+    bad_values((const char *[]){"bench", "step", NULL}, bench_step_bad,
+               COUNT(bench_step_bad), none);
+    bad_values((const char *[]){"bench", "gemm", NULL}, bench_gemm_bad,
+               COUNT(bench_gemm_bad), none);
+    bad_values((const char *[]){"bench", "data", NULL}, bench_data_bad,
+               COUNT(bench_data_bad), (const char *[]){data_dir, NULL});
+    bad_values((const char *[]){"bench", "start", NULL}, bench_start_bad,
+               COUNT(bench_start_bad), none);
+    bad_values((const char *[]){"bench", "mobilenet", NULL}, bench_mobilenet_bad,
+               COUNT(bench_mobilenet_bad), none);
 }
 
 static void flags_without_values(void **state)
@@ -689,6 +760,7 @@ int main(void)
         cmocka_unit_test(train_flag_values),
         cmocka_unit_test(evaluate_flag_values),
         cmocka_unit_test(predict_flag_values),
+        cmocka_unit_test(tune_and_bench_flag_values),
         cmocka_unit_test(flags_without_values),
         cmocka_unit_test(unknown_flags_and_commands),
         cmocka_unit_test(data_dir_count),

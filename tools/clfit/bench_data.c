@@ -41,7 +41,7 @@ static bool set_data_option(data_opts *o, int c, const char *v)
 
     if (c == OPT_DEVICE) {
         o->device = v;
-        return true;
+        return valid_device_spec("--device", v);
     }
     if (c == OPT_SIZE)
         return parse_image_size("--image-size", v, &o->height, &o->width);

@@ -71,7 +71,7 @@ static int parse_gemm(int argc, char **argv, gemm_opts *o)
     while ((c = next_option(argc, argv, gemm_options)) != -1) {
         if (c == '?')
             return EXIT_USAGE;
-        if (c == OPT_DEVICE)
+        if (c == OPT_DEVICE && valid_device_spec("--device", optarg))
             o->device = optarg;
         else if (c == OPT_REPEAT && parse_int("--repeat", optarg, 1, 1000, &n))
             o->repeat = (int)n;

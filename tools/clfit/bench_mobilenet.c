@@ -39,6 +39,10 @@ static int parse_mb(int argc, char **argv, mb_opts *o)
     while ((c = next_option(argc, argv, opts)) != -1) {
         if (c == '?')
             return EXIT_USAGE;
+        if ((c == 'd' && !valid_device_spec("--device", optarg)) ||
+            (c == 'b' && !not_empty("--base", optarg)) ||
+            (c == 'l' && !not_empty("--base-layer", optarg)))
+            return EXIT_USAGE;
         if (c == 'd')
             o->device = optarg;
         else if (c == 'b')

@@ -87,7 +87,8 @@ int bench_start(int argc, char **argv)
 
     optind = 1;
     while ((c = next_option(argc, argv, opts)) != -1)
-        if (c == '?' || (c == 'c' && !parse_int("--classes", optarg, 2, 1000, &classes)))
+        if (c == '?' || (c == 'c' && !parse_int("--classes", optarg, 2, 1000, &classes)) ||
+            (c == 'd' && !valid_device_spec("--device", optarg)))
             return EXIT_USAGE;
         else if (c == 'd')
             device = optarg;

@@ -61,6 +61,8 @@ int cmd_tune(int argc, char **argv)
             fputs(tune_usage, stdout);
             return 0;
         }
+        if (c == 'd' && !valid_device_spec("--device", optarg))
+            return EXIT_USAGE;
         if (c == 'd')
             device = optarg;
         else if (c == 'q')
