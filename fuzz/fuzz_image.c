@@ -1,6 +1,7 @@
-/* Fuzzes the image loader: decode from memory (the decoder is chosen by
- * content, as for a file), then resize to a size taken from the input's
- * last bytes. Every format decoder is reachable: PNG (libpng), JPEG
+/* Fuzzes the image loader as the data pipeline runs it: decode from
+ * memory for a target size taken from the input's bytes (the decoder is
+ * chosen by content, as for a file; a JPEG decodes straight to a reduced
+ * DCT scale when the target is small), then resize to that size. Every format decoder is reachable: PNG (libpng), JPEG
  * (libjpeg-turbo), BMP/GIF/PNM (stb_image by magic) and TGA (stb_image,
  * tried for unrecognised content because the name ends in .tga). */
 #include <stdlib.h>
@@ -16,8 +17,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *dst;
 
     fuzz_quiet_log();
+    dw = size ? 1 + data[size - 1] % 64 : 1;
+    dh = size ? 1 + data[size / 2] % 64 : 1;
     why[0] = '\0';
-    if (clf_image_decode(data, size, "input.tga", &im, why, sizeof why) != CLF_OK) {
+    if (clf_image_decode_min(data, size, "input.tga", dw, dh, &im, why, sizeof why) !=
+        CLF_OK) {
         if (im.rgb || !why[0])
             abort(); /* a failure must say why and leave nothing behind */
         return 0;
@@ -34,8 +38,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
 
-    dw = 1 + data[size - 1] % 64;
-    dh = 1 + data[size / 2] % 64;
     dst = malloc((size_t)dw * (size_t)dh * 3);
     if (dst && clf_image_resize(im.rgb, im.w, im.h, dst, dw, dh) != CLF_OK)
         abort();
