@@ -1,9 +1,10 @@
 /* Fuzzes the image loader as the data pipeline runs it: decode from
  * memory for a target size taken from the input's bytes (the decoder is
  * chosen by content, as for a file; a JPEG decodes straight to a reduced
- * DCT scale when the target is small), then resize to that size. Every format decoder is reachable: PNG (libpng), JPEG
- * (libjpeg-turbo), BMP/GIF/PNM (stb_image by magic) and TGA (stb_image,
- * tried for unrecognised content because the name ends in .tga). */
+ * DCT scale when the target is small), then resize to that size. Every
+ * format decoder is reachable: PNG (libpng), JPEG (libjpeg-turbo),
+ * BMP/GIF/PNM (stb_image by magic) and TGA (stb_image, tried for
+ * unrecognised content because the name ends in .tga). */
 #include <stdlib.h>
 
 #include "data/image.h"

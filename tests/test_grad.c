@@ -33,24 +33,7 @@
 
 #include "core/rng.h"
 #include "model/model_internal.h"
-
-/* The backend under test comes from the group state (cpu for now; a later
- * merge runs the same bodies on every backend). */
-static int open_backend(void **state)
-{
-    clf_backend *be = NULL;
-
-    if (clf_cpu_backend_open(&be) != CLF_OK)
-        return -1;
-    *state = be;
-    return 0;
-}
-
-static int close_backend(void **state)
-{
-    clf_backend_close(*state);
-    return 0;
-}
+#include "support/backends.h"
 
 #define EPS 1e-2f
 #define TOL_ABS 2e-4
@@ -388,5 +371,5 @@ int main(void)
         cmocka_unit_test(test_trained_fanout_is_refused),
     };
 
-    return cmocka_run_group_tests(tests, open_backend, close_backend);
+    return CLF_TEST_ON_BACKENDS(tests);
 }

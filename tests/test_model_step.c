@@ -14,26 +14,7 @@
 #include <cmocka.h>
 
 #include "clfit/model.h"
-
-/* The backend under test comes from the group state (cpu for now; a later
- * merge runs the same bodies on every backend). */
-clf_status clf_cpu_backend_open(clf_backend **out);
-
-static int open_backend(void **state)
-{
-    clf_backend *be = NULL;
-
-    if (clf_cpu_backend_open(&be) != CLF_OK)
-        return -1;
-    *state = be;
-    return 0;
-}
-
-static int close_backend(void **state)
-{
-    clf_backend_close(*state);
-    return 0;
-}
+#include "support/backends.h"
 
 enum { H = 2, W = 3, C = 3, D = C * H * W, HID = 4, K = 3, NPARAM = D * HID + HID + HID * K + K };
 
@@ -192,5 +173,5 @@ int main(void)
         cmocka_unit_test(test_adam_steps_match_autograd),
     };
 
-    return cmocka_run_group_tests(tests, open_backend, close_backend);
+    return CLF_TEST_ON_BACKENDS(tests);
 }

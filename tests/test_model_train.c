@@ -16,24 +16,7 @@
 #include "clfit/log.h"
 #include "core/rng.h"
 #include "model/model_internal.h"
-
-/* The backend under test comes from the group state (cpu for now; a later
- * merge runs the same bodies on every backend). */
-static int open_backend(void **state)
-{
-    clf_backend *be = NULL;
-
-    if (clf_cpu_backend_open(&be) != CLF_OK)
-        return -1;
-    *state = be;
-    return 0;
-}
-
-static int close_backend(void **state)
-{
-    clf_backend_close(*state);
-    return 0;
-}
+#include "support/backends.h"
 
 /* ---- a tiny separable problem ---- */
 
@@ -404,5 +387,5 @@ int main(void)
         cmocka_unit_test(test_training_is_deterministic),
     };
 
-    return cmocka_run_group_tests(tests, open_backend, close_backend);
+    return CLF_TEST_ON_BACKENDS(tests);
 }

@@ -11,25 +11,7 @@
 #include <cmocka.h>
 
 #include "model/model_internal.h"
-
-/* The backend under test. These bodies take it from the group state so
- * that the same tests can run on every backend (tests/support/backends.h
- * in a later merge); for now they run on cpu. */
-static int open_backend(void **state)
-{
-    clf_backend *be = NULL;
-
-    if (clf_cpu_backend_open(&be) != CLF_OK)
-        return -1;
-    *state = be;
-    return 0;
-}
-
-static int close_backend(void **state)
-{
-    clf_backend_close(*state);
-    return 0;
-}
+#include "support/backends.h"
 
 /* Printed by /usr/bin/python3 tools/ref/optim_ref.py: Keras's formulas in
  * float64 from float32 inputs and hyperparameters. Each row is
@@ -283,5 +265,5 @@ int main(void)
         cmocka_unit_test(test_defaults_and_bad_settings),
     };
 
-    return cmocka_run_group_tests(tests, open_backend, close_backend);
+    return CLF_TEST_ON_BACKENDS(tests);
 }

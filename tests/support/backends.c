@@ -52,6 +52,40 @@ clf_backend *clf_test_backend(const char *spec)
     return be;
 }
 
+static int open_group(void **state, const char *spec)
+{
+    clf_backend *be = NULL;
+
+    if (clf_backend_open(spec, &be) != CLF_OK)
+        return -1;
+    *state = be;
+    return 0;
+}
+
+static int open_cpu(void **state) { return open_group(state, "cpu"); }
+static int open_opencl(void **state) { return open_group(state, "opencl"); }
+
+static int close_group(void **state)
+{
+    clf_backend_close(*state);
+    return 0;
+}
+
+int clf_test_on_backends(const char *name, const struct CMUnitTest *tests, size_t n)
+{
+    char label[128];
+    int failed;
+
+    snprintf(label, sizeof label, "%s on cpu", name);
+    failed = _cmocka_run_group_tests(label, tests, n, open_cpu, close_group);
+    if (!clf_test_have_opencl()) {
+        printf("skipping %s on opencl: no OpenCL device (install pocl-opencl-icd)\n", name);
+        return failed;
+    }
+    snprintf(label, sizeof label, "%s on opencl", name);
+    return failed + _cmocka_run_group_tests(label, tests, n, open_opencl, close_group);
+}
+
 void clf_twin_open(clf_twin *tw)
 {
     /* OpenCL first: without it skip() jumps out, and a cpu backend opened

@@ -25,6 +25,15 @@
 
 bool clf_test_have_opencl(void);
 
+/* Runs a cmocka group once per backend, the open backend as its state:
+ * on cpu, then on opencl where a device exists (a line says it was
+ * skipped otherwise). Returns the number of failed tests. Call as
+ * CLF_TEST_ON_BACKENDS(tests) from main. */
+struct CMUnitTest;
+int clf_test_on_backends(const char *name, const struct CMUnitTest *tests, size_t n);
+#define CLF_TEST_ON_BACKENDS(tests) \
+    clf_test_on_backends(#tests, tests, sizeof(tests) / sizeof((tests)[0]))
+
 clf_backend *clf_test_backend(const char *spec);
 
 typedef struct clf_twin {
