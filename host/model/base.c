@@ -14,13 +14,6 @@
 #include "io/weight_set.h"
 #include "model/model_internal.h"
 
-#define TRY(call)                                                              \
-    do {                                                                       \
-        clf_status st_ = (call);                                               \
-        if (st_ != CLF_OK)                                                     \
-            return st_;                                                        \
-    } while (0)
-
 /* Everything read from the files, freed together. */
 typedef struct parts {
     clf_graph_desc g;    /* base, then head */

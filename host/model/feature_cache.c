@@ -25,13 +25,6 @@
 #include "core/alloc.h"
 #include "model/model_internal.h"
 
-#define TRY(call)                                                              \
-    do {                                                                       \
-        clf_status st_ = (call);                                               \
-        if (st_ != CLF_OK)                                                     \
-            return st_;                                                        \
-    } while (0)
-
 enum { BLOCK_ROWS = 64 };
 
 struct clf_feature_cache {

@@ -10,13 +10,6 @@
 #include "model/model_internal.h"
 
 #define OPS (m->be->ops)
-#define TRY(call)                                                              \
-    do {                                                                       \
-        clf_status st_ = (call);                                               \
-        if (st_ != CLF_OK)                                                     \
-            return st_;                                                        \
-    } while (0)
-
 size_t clf_model_feature_size(const clf_model *m)
 {
     if (!m || !m->ready || m->static_ops == 0)

@@ -25,13 +25,6 @@
 #include "core/alloc.h"
 #include "model/model_internal.h"
 
-#define TRY(call)                                                              \
-    do {                                                                       \
-        clf_status st_ = (call);                                               \
-        if (st_ != CLF_OK)                                                     \
-            return st_;                                                        \
-    } while (0)
-
 static bool is_conv(clf_layer_kind k)
 {
     return k == CLF_LAYER_CONV2D || k == CLF_LAYER_DEPTHWISE_CONV2D;

@@ -14,13 +14,6 @@
 #include "model/model_internal.h"
 
 #define OPS (m->be->ops)
-#define TRY(call)                                                              \
-    do {                                                                       \
-        clf_status st_ = (call);                                               \
-        if (st_ != CLF_OK)                                                     \
-            return st_;                                                        \
-    } while (0)
-
 static const clf_layer_desc *desc(const clf_model *m, int i)
 {
     return &m->desc.layers[i];

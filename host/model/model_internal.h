@@ -43,6 +43,15 @@
 #include "io/graph_shapes.h" /* clf_shape */
 #include "model/graph_desc.h"
 
+/* Returns from the calling function with a call's status unless it is
+ * CLF_OK (the model's .c files use it for every backend op). */
+#define TRY(call)                                                              \
+    do {                                                                       \
+        clf_status st_ = (call);                                               \
+        if (st_ != CLF_OK)                                                     \
+            return st_;                                                        \
+    } while (0)
+
 enum {
     CLF_PARAM_NAME_MAX = CLF_NAME_MAX + 32, /* "layer/moving_variance" */
     CLF_MAX_LAYERS = 4096,

@@ -23,13 +23,6 @@
 #include "core/alloc.h"
 #include "model/model_internal.h"
 
-#define TRY(call)                                                              \
-    do {                                                                       \
-        clf_status st_ = (call);                                               \
-        if (st_ != CLF_OK)                                                     \
-            return st_;                                                        \
-    } while (0)
-
 /* ---- static layers and features ---- */
 
 static bool is_static(const clf_model *m, int i)

@@ -8,13 +8,6 @@
 #include "model/model_internal.h"
 
 #define OPS (m->be->ops)
-#define TRY(call)                                                              \
-    do {                                                                       \
-        clf_status st_ = (call);                                               \
-        if (st_ != CLF_OK)                                                     \
-            return st_;                                                        \
-    } while (0)
-
 clf_status clf_model_check_batch(const clf_model *m, const int32_t *labels, int n)
 {
     if (!m->ready) {

@@ -26,6 +26,13 @@ double bench_cpu_seconds(void);
 /* Peak resident memory of this process so far, in MiB (getrusage). */
 double bench_peak_rss_mib(void);
 
+/* Opens `device`, runs body(opts, backend) and closes it; a failure is
+ * reported as "bench SECTION failed: why" plus `hint` (may be NULL).
+ * Returns the process exit code. */
+int bench_on_device(const char *device, const char *section,
+                    clf_status (*body)(const void *opts, struct clf_backend *be),
+                    const void *opts, const char *hint);
+
 /* The sections; each returns the process exit code. */
 int bench_step(int argc, char **argv);
 int bench_gemm(int argc, char **argv);

@@ -179,8 +179,9 @@ static clf_status later_epochs(const data_opts *o, clf_backend *be, const clf_da
     return st;
 }
 
-static clf_status run(const data_opts *o, clf_backend *be)
+static clf_status run(const void *opts, clf_backend *be)
 {
+    const data_opts *o = opts;
     clf_dataset *ds = NULL;
     double s = 0.0;
     clf_status st = timed_load(o, NULL, &ds, &s);
@@ -204,18 +205,9 @@ static clf_status run(const data_opts *o, clf_backend *be)
 int bench_data(int argc, char **argv)
 {
     data_opts o;
-    clf_backend *be;
-    clf_status st;
     int rc = parse_data(argc, argv, &o);
 
     if (rc)
         return rc;
-    be = open_device(o.device);
-    if (!be)
-        return 1;
-    st = run(&o, be);
-    clf_backend_close(be);
-    if (st != CLF_OK)
-        fprintf(stderr, "clfit: bench data failed: %s\n", clf_status_message(st));
-    return st == CLF_OK ? 0 : 1;
+    return bench_on_device(o.device, "data", run, &o, NULL);
 }

@@ -78,8 +78,9 @@ static void print_profile(clf_backend *be, int batches)
     printf("  %-26s %23.3f ms\n", "sum", total);
 }
 
-static clf_status run(const mb_opts *o, clf_backend *be)
+static clf_status run(const void *opts, clf_backend *be)
 {
+    const mb_opts *o = opts;
     size_t px = (size_t)o->batch * o->size * o->size * 3;
     uint8_t *img = malloc(px);
     float *feat = NULL;
@@ -129,19 +130,10 @@ static clf_status run(const mb_opts *o, clf_backend *be)
 int bench_mobilenet(int argc, char **argv)
 {
     mb_opts o;
-    clf_backend *be;
-    clf_status st;
     int rc = parse_mb(argc, argv, &o);
 
     if (rc)
         return rc;
-    be = open_device(o.device);
-    if (!be)
-        return 1;
-    st = run(&o, be);
-    clf_backend_close(be);
-    if (st != CLF_OK)
-        fprintf(stderr, "clfit: bench mobilenet failed: %s (the base comes from "
-                "tools/fetch_mobilenet.sh)\n", clf_status_message(st));
-    return st == CLF_OK ? 0 : 1;
+    return bench_on_device(o.device, "mobilenet", run, &o,
+                           "(the base comes from tools/fetch_mobilenet.sh)");
 }

@@ -167,8 +167,9 @@ static clf_status profile_steps(const step_opts *o, clf_backend *be, clf_model *
     return CLF_OK;
 }
 
-static clf_status run(const step_opts *o, clf_backend *be)
+static clf_status run(const void *opts, clf_backend *be)
 {
+    const step_opts *o = opts;
     clf_model *m = NULL;
     clf_optimizer opt;
     uint8_t *px = NULL;
@@ -195,18 +196,9 @@ static clf_status run(const step_opts *o, clf_backend *be)
 int bench_step(int argc, char **argv)
 {
     step_opts o;
-    clf_backend *be;
-    clf_status st;
     int rc = parse_step(argc, argv, &o);
 
     if (rc)
         return rc;
-    be = open_device(o.device);
-    if (!be)
-        return 1;
-    st = run(&o, be);
-    clf_backend_close(be);
-    if (st != CLF_OK)
-        fprintf(stderr, "clfit: bench step failed: %s\n", clf_status_message(st));
-    return st == CLF_OK ? 0 : 1;
+    return bench_on_device(o.device, "step", run, &o, NULL);
 }

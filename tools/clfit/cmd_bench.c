@@ -78,6 +78,23 @@ double bench_peak_rss_mib(void)
     return (double)ru.ru_maxrss / 1024.0; /* Linux reports KiB */
 }
 
+int bench_on_device(const char *device, const char *section,
+                    clf_status (*body)(const void *opts, clf_backend *be),
+                    const void *opts, const char *hint)
+{
+    clf_backend *be = open_device(device);
+    clf_status st;
+
+    if (!be)
+        return 1;
+    st = body(opts, be);
+    clf_backend_close(be);
+    if (st != CLF_OK)
+        fprintf(stderr, "clfit: bench %s failed: %s%s%s\n", section, clf_status_message(st),
+                hint ? " " : "", hint ? hint : "");
+    return st == CLF_OK ? 0 : 1;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     const char *sec = argc > 1 ? argv[1] : NULL;
