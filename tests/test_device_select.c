@@ -16,32 +16,20 @@
 #include "clfit/device.h"
 #include "clfit/log.h"
 #include "support/backends.h"
-
-/* Everything logged while a case runs, one message per line. */
-static char logged[16384];
-
-static void capture(clf_log_level level, const char *msg, void *user)
-{
-    size_t at = strlen(logged);
-
-    (void)level;
-    (void)user;
-    snprintf(logged + at, sizeof logged - at, "%s\n", msg);
-}
+#include "support/logcap.h"
 
 static int setup(void **state)
 {
     (void)state;
-    logged[0] = '\0';
     unsetenv("CLFIT_DEVICE");
-    clf_log_set_callback(capture, NULL);
+    logcap_begin();
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    clf_log_set_callback(NULL, NULL);
+    logcap_end();
     unsetenv("CLFIT_DEVICE");
     return 0;
 }
@@ -56,7 +44,7 @@ static const char *open_kind(const char *spec, clf_status want)
 
     if (st != want)
         fail_msg("spec \"%s\": got %s, want %s; log:\n%s", spec ? spec : "(null)",
-                 clf_status_name(st), clf_status_name(want), logged);
+                 clf_status_name(st), clf_status_name(want), logcap_text());
     if (st != CLF_OK) {
         assert_null(be);
         return "";
@@ -161,16 +149,16 @@ static void test_bad_index_lists_devices(void **state)
     need_opencl();
     assert_int_equal(clf_devices_list(&list, &n), CLF_OK);
     open_kind("opencl:0:99", CLF_ERR_DEVICE);
-    assert_non_null(strstr(logged, "no device matches \"opencl:0:99\""));
-    assert_non_null(strstr(logged, "  cpu "));
+    assert_non_null(strstr(logcap_text(), "no device matches \"opencl:0:99\""));
+    assert_non_null(strstr(logcap_text(), "  cpu "));
     for (size_t i = 0; i < n; i++) {
         snprintf(line, sizeof line, "opencl:%d:%d ", list[i].platform, list[i].device);
-        assert_non_null(strstr(logged, line));
-        assert_non_null(strstr(logged, list[i].name));
+        assert_non_null(strstr(logcap_text(), line));
+        assert_non_null(strstr(logcap_text(), list[i].name));
     }
-    logged[0] = '\0';
+    logcap_begin();
     open_kind("opencl:99:0", CLF_ERR_DEVICE);
-    assert_non_null(strstr(logged, "opencl:0:0"));
+    assert_non_null(strstr(logcap_text(), "opencl:0:0"));
     free(list);
 }
 
@@ -182,10 +170,10 @@ static void test_malformed_specs(void **state)
     (void)state;
     need_opencl();
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        logged[0] = '\0';
+        logcap_begin();
         open_kind(bad[i], CLF_ERR_DEVICE);
-        assert_non_null(strstr(logged, "malformed"));
-        assert_non_null(strstr(logged, "opencl:0:0")); /* the listing */
+        assert_non_null(strstr(logcap_text(), "malformed"));
+        assert_non_null(strstr(logcap_text(), "opencl:0:0")); /* the listing */
     }
 }
 
@@ -210,7 +198,7 @@ static void test_name_substring(void **state)
     free(list);
 
     open_kind("no-such-device-anywhere", CLF_ERR_DEVICE);
-    assert_non_null(strstr(logged, "no device matches \"no-such-device-anywhere\""));
+    assert_non_null(strstr(logcap_text(), "no device matches \"no-such-device-anywhere\""));
 }
 
 /* CLFIT_DEVICE is the default for a NULL or empty spec; an explicit spec
@@ -227,7 +215,7 @@ static void test_environment(void **state)
     assert_string_equal(open_kind("cpu", CLF_OK), "cpu");
     setenv("CLFIT_DEVICE", "opencl:7:7", 1);
     open_kind(NULL, CLF_ERR_DEVICE);
-    assert_non_null(strstr(logged, "CLFIT_DEVICE"));
+    assert_non_null(strstr(logcap_text(), "CLFIT_DEVICE"));
 }
 
 /* With neither a spec nor CLFIT_DEVICE: OpenCL where a device exists. */

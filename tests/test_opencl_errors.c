@@ -18,30 +18,19 @@
 #include "backend/opencl/ocl.h"
 #include "clfit/log.h"
 #include "support/backends.h"
-
-static char logged[65536];
-
-static void capture(clf_log_level level, const char *msg, void *user)
-{
-    size_t at = strlen(logged);
-
-    (void)level;
-    (void)user;
-    snprintf(logged + at, sizeof logged - at, "%s\n", msg);
-}
+#include "support/logcap.h"
 
 static int setup(void **state)
 {
     (void)state;
-    logged[0] = '\0';
-    clf_log_set_callback(capture, NULL);
+    logcap_begin();
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    clf_log_set_callback(NULL, NULL);
+    logcap_end();
     return 0;
 }
 
@@ -56,16 +45,16 @@ static void test_broken_kernel_logs_build_log(void **state)
 
     (void)state;
     assert_int_equal(clf_opencl_build_source(be, bad), CLF_ERR_BUILD);
-    assert_non_null(strstr(logged, "building the kernels failed"));
-    assert_non_null(strstr(logged, "-cl-std=CL1.2"));
-    assert_non_null(strstr(logged, "OpenCL build log:"));
-    assert_non_null(strstr(logged, "clfit_undeclared_name"));
+    assert_non_null(strstr(logcap_text(), "building the kernels failed"));
+    assert_non_null(strstr(logcap_text(), "-cl-std=CL1.2"));
+    assert_non_null(strstr(logcap_text(), "OpenCL build log:"));
+    assert_non_null(strstr(logcap_text(), "clfit_undeclared_name"));
 
-    logged[0] = '\0';
+    logcap_begin();
     assert_int_equal(clf_opencl_build_source(be, "kernel void fine(global float *x)\n"
                                                  "{ x[0] = 1.0f; }\n"),
                      CLF_OK);
-    assert_string_equal(logged, "");
+    assert_string_equal(logcap_text(), "");
     clf_backend_close(be);
 }
 
@@ -74,12 +63,12 @@ static void expect_refused(clf_backend *be, size_t bytes, const char *n1, const 
 {
     clf_buf *b = (clf_buf *)1;
 
-    logged[0] = '\0';
+    logcap_begin();
     assert_int_equal(be->ops->buf_new(be, bytes, "big tensor", &b), CLF_ERR_DEVICE_MEM);
     assert_null(b);
-    assert_non_null(strstr(logged, "'big tensor'"));
-    if (!strstr(logged, n1) || !strstr(logged, n2))
-        fail_msg("expected \"%s\" and \"%s\" in:\n%s", n1, n2, logged);
+    assert_non_null(strstr(logcap_text(), "'big tensor'"));
+    if (!strstr(logcap_text(), n1) || !strstr(logcap_text(), n2))
+        fail_msg("expected \"%s\" and \"%s\" in:\n%s", n1, n2, logcap_text());
 }
 
 static void test_allocation_limits(void **state)
@@ -94,7 +83,7 @@ static void test_allocation_limits(void **state)
     snprintf(asked, sizeof asked, "%zu bytes", max + 1);
     snprintf(allows, sizeof allows, "%llu bytes", (unsigned long long)max);
     expect_refused(be, max + 1, asked, allows);
-    assert_non_null(strstr(logged, "CL_DEVICE_MAX_MEM_ALLOC_SIZE"));
+    assert_non_null(strstr(logcap_text(), "CL_DEVICE_MAX_MEM_ALLOC_SIZE"));
 
     /* fill global memory with the largest buffers allowed, then one more */
     while ((n + 1) * max <= d->global_mem && n < 64) {
@@ -133,7 +122,7 @@ static void test_error_names(void **state)
     assert_string_equal(clf_clblast_status_name(-4), "CL_MEM_OBJECT_ALLOCATION_FAILURE");
     clf_ocl_report("clEnqueueNDRangeKernel(q, k, 1, NULL, g, l, 0, NULL, NULL)",
                    CL_INVALID_WORK_GROUP_SIZE, "x.c", 12);
-    assert_non_null(strstr(logged, "OpenCL: clEnqueueNDRangeKernel failed: "
+    assert_non_null(strstr(logcap_text(), "OpenCL: clEnqueueNDRangeKernel failed: "
                                    "CL_INVALID_WORK_GROUP_SIZE (-54) at x.c:12"));
 }
 

@@ -7,7 +7,7 @@
 
 #include "clfit/log.h"
 
-static char text[16384];
+static char text[65536];
 static size_t used;
 
 static void capture(clf_log_level level, const char *msg, void *user)
