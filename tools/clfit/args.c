@@ -179,6 +179,12 @@ int next_option(int argc, char **argv, const struct option *opts)
         usage_error(argv[optind - 1], "unknown option (or an ambiguous abbreviation)");
         return '?';
     }
+    /* "--save --verbose": the next flag was taken as the value */
+    if (optarg && optarg == argv[optind - 1] && strncmp(optarg, "--", 2) == 0) {
+        usage_error(option_name(opts, c), "needs a value, got the option '%s' (for a value that "
+                    "starts with '--', write %s=VALUE)", optarg, option_name(opts, c));
+        return '?';
+    }
     return c;
 }
 
@@ -224,4 +230,35 @@ bool readable_file(const char *flag, const char *path)
         return false;
     }
     return true;
+}
+
+bool writable_place(const char *flag, const char *path, bool is_dir)
+{
+    char *copy = strdup(path), *slash;
+    const char *dir;
+    struct stat sb;
+    bool ok;
+
+    if (!copy)
+        return false;
+    if (!is_dir && ((*path && path[strlen(path) - 1] == '/') ||
+                    (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)))) {
+        fprintf(stderr, "clfit: %s %s: names a folder; give a file name\n", flag, path);
+        free(copy);
+        return false;
+    }
+    if (is_dir && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        dir = path;
+    } else {
+        while ((slash = strrchr(copy, '/')) && slash > copy && !slash[1])
+            *slash = '\0'; /* "dir/" names dir */
+        slash = strrchr(copy, '/');
+        dir = !slash ? "." : slash == copy ? "/" : (*slash = '\0', copy);
+    }
+    ok = stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && access(dir, W_OK) == 0;
+    if (!ok)
+        fprintf(stderr, "clfit: %s %s: folder '%s' %s\n", flag, path, dir,
+                errno == ENOENT ? "does not exist" : "is not a writable folder");
+    free(copy);
+    return ok;
 }

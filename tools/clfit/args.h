@@ -38,6 +38,12 @@ bool valid_device_spec(const char *flag, const char *spec);
  * the flag's value is well formed, the file is missing). */
 bool readable_file(const char *flag, const char *path);
 
+/* The folder that will hold `path` (path itself for a folder, is_dir,
+ * that need not exist yet) exists and is writable, and a file's path does
+ * not name a folder; otherwise prints "clfit: <flag> <path>: ..." and
+ * returns false. Checked before the work, not after hours of it. */
+bool writable_place(const char *flag, const char *path, bool is_dir);
+
 /* Runs getopt_long over argv and reports a missing value or an unknown
  * flag as a usage error. Returns the option's val, -1 at the end, or '?'
  * after such an error. */

@@ -25,40 +25,6 @@ bool persist_set_option(persist_opts *o, int c, const char *v)
     }
 }
 
-/* The folder that will hold `path` (path itself for a folder that need
- * not exist yet) must exist and be writable: found before training, not
- * after hours of it. */
-static bool writable_place(const char *flag, const char *path, bool is_dir)
-{
-    char *copy = strdup(path), *slash;
-    const char *dir;
-    struct stat sb;
-    bool ok;
-
-    if (!copy)
-        return false;
-    if (!is_dir && ((*path && path[strlen(path) - 1] == '/') ||
-                    (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)))) {
-        fprintf(stderr, "clfit: %s %s: names a folder; give a file name\n", flag, path);
-        free(copy);
-        return false;
-    }
-    if (is_dir && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        dir = path;
-    } else {
-        while ((slash = strrchr(copy, '/')) && slash > copy && !slash[1])
-            *slash = '\0'; /* "dir/" names dir */
-        slash = strrchr(copy, '/');
-        dir = !slash ? "." : slash == copy ? "/" : (*slash = '\0', copy);
-    }
-    ok = stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && access(dir, W_OK) == 0;
-    if (!ok)
-        fprintf(stderr, "clfit: %s %s: folder '%s' %s\n", flag, path, dir,
-                errno == ENOENT ? "does not exist" : "is not a writable folder");
-    free(copy);
-    return ok;
-}
-
 static clf_status check_places(const persist_opts *o)
 {
     bool ok = !o->save || writable_place("--save", o->save, false);
