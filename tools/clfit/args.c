@@ -12,6 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clfit/io.h"
+#include "clfit/log.h"
+#include "io/model_file.h"
+
 int usage_error(const char *flag, const char *fmt, ...)
 {
     va_list ap;
@@ -230,6 +234,79 @@ bool readable_file(const char *flag, const char *path)
         return false;
     }
     return true;
+}
+
+bool readable_dir(const char *flag, const char *path)
+{
+    struct stat sb;
+
+    if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "clfit: %s %s: not a folder; give a folder of class subfolders\n",
+                flag, path);
+        return false;
+    }
+    if (stat(path, &sb) != 0 || access(path, R_OK | X_OK) != 0) {
+        fprintf(stderr, "clfit: %s %s: cannot read it: %s\n", flag, path, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+static void discard(clf_log_level level, const char *msg, void *user)
+{
+    (void)level;
+    (void)msg;
+    (void)user;
+}
+
+/* Whether path is a clfit checkpoint file. Quiet: the failed load has
+ * already said what is wrong with the file. */
+static bool is_checkpoint(const char *path)
+{
+    clf_st_file f = {0};
+    const char *kind;
+    bool yes;
+
+    clf_log_set_callback(discard, NULL);
+    yes = clf_st_read(path, &f) == CLF_OK && (kind = clf_st_meta(&f, CLF_MF_FORMAT)) &&
+          strcmp(kind, "checkpoint") == 0;
+    clf_log_set_callback(NULL, NULL);
+    clf_st_free(&f);
+    return yes;
+}
+
+void checkpoint_hint(const char *path)
+{
+    struct stat sb;
+    bool is_dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+    char *dir = strdup(path), *slash;
+    const char *name;
+
+    if (!dir || !(is_dir ? clf_checkpoint_exists(path) : is_checkpoint(path))) {
+        free(dir);
+        return;
+    }
+    slash = is_dir ? NULL : strrchr(dir, '/');
+    name = slash ? slash + 1 : dir;
+    fprintf(stderr, "clfit: %s %s a training checkpoint, not a model file. A model file comes "
+                    "from 'clfit train DATA_DIR ... --save FILE'.\n",
+            path, is_dir ? "holds" : "is");
+    if (!is_dir && strcmp(name, "checkpoint.safetensors") != 0) {
+        fprintf(stderr, "clfit: to make one from it, put it in a folder as "
+                        "checkpoint.safetensors and rerun the same train command with "
+                        "'--checkpoint-dir FOLDER --resume --save FILE'.\n");
+        free(dir);
+        return;
+    }
+    if (slash == dir)
+        slash[1] = '\0'; /* "/x" is in "/" */
+    else if (slash)
+        *slash = '\0';
+    fprintf(stderr, "clfit: to make one from it, rerun the same train command with "
+                    "'--checkpoint-dir %s --resume --save FILE' (when all its epochs are "
+                    "done, that only saves the model).\n",
+            is_dir ? path : slash ? dir : ".");
+    free(dir);
 }
 
 bool writable_place(const char *flag, const char *path, bool is_dir)

@@ -38,6 +38,15 @@ bool valid_device_spec(const char *flag, const char *spec);
  * the flag's value is well formed, the file is missing). */
 bool readable_file(const char *flag, const char *path);
 
+/* The same for a folder this process can list (a DATA_DIR): checked
+ * before the device is opened, which can take seconds. */
+bool readable_dir(const char *flag, const char *path);
+
+/* After a model file failed to load: when `path` is a training checkpoint
+ * (or a folder holding one), tells on stderr how to make a model file of
+ * it. Says nothing otherwise. */
+void checkpoint_hint(const char *path);
+
 /* The folder that will hold `path` (path itself for a folder, is_dir,
  * that need not exist yet) exists and is writable, and a file's path does
  * not name a folder; otherwise prints "clfit: <flag> <path>: ..." and

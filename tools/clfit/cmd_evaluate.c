@@ -1,5 +1,6 @@
 /* clfit evaluate MODEL DATA_DIR: loss, accuracy and a confusion matrix of
- * a saved model on a folder of class subfolders. */
+ * a saved model on a folder of class subfolders, or on one subset of it
+ * split as clfit train splits it (--subset, --split, --seed). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,20 @@ typedef struct eval_opts {
     int batch, threads;
     clf_bad_image_policy bad;
     bool verbose;
+    int subset;                  /* SUBSET_ALL, or the split's part: 0 train .. 2 test */
+    const char *split_text;      /* --split as given */
+    double split[3];
+    int n_split;
+    uint64_t seed;
+    bool split_set, seed_set;
 } eval_opts;
 
-enum { OPT_DEVICE = 256, OPT_BATCH, OPT_PLOT, OPT_THREADS, OPT_BAD_IMAGE, OPT_VERBOSE };
+enum { SUBSET_ALL = -1 };
+
+enum {
+    OPT_DEVICE = 256, OPT_BATCH, OPT_PLOT, OPT_THREADS, OPT_BAD_IMAGE, OPT_VERBOSE,
+    OPT_SUBSET, OPT_SPLIT, OPT_SEED
+};
 
 static const struct option eval_options[] = {
     {"device", required_argument, NULL, OPT_DEVICE},
@@ -30,10 +42,16 @@ static const struct option eval_options[] = {
     {"threads", required_argument, NULL, OPT_THREADS},
     {"on-bad-image", required_argument, NULL, OPT_BAD_IMAGE},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {"subset", required_argument, NULL, OPT_SUBSET},
+    {"split", required_argument, NULL, OPT_SPLIT},
+    {"seed", required_argument, NULL, OPT_SEED},
     {NULL, 0, NULL, 0},
 };
 
 static const char *const bad_image_names[] = {"skip", "fail", NULL};
+/* --subset; after "all", the parts of --split in order */
+static const char *const subset_names[] = {"all", "train", "val", "test", NULL};
+static const char *const part_words[] = {"training", "validation", "test"};
 
 static bool set_option(eval_opts *o, int c, const char *v)
 {
@@ -63,16 +81,65 @@ static bool set_option(eval_opts *o, int c, const char *v)
         o->bad = (clf_bad_image_policy)choice;
         return true;
     case OPT_VERBOSE: o->verbose = true; return true;
+    case OPT_SUBSET:
+        if (!parse_choice("--subset", v, subset_names, &choice))
+            return false;
+        o->subset = choice - 1; /* "all" is SUBSET_ALL */
+        return true;
+    case OPT_SPLIT:
+        o->split_set = true;
+        o->split_text = v;
+        return parse_split("--split", v, o->split, &o->n_split);
+    case OPT_SEED: o->seed_set = true; return parse_u64("--seed", v, &o->seed);
     default: return false;
     }
 }
 
+/* --split and --seed choose the subset: they mean nothing without one,
+ * and the subset must be a part of the split that holds images. */
+static int check_subset(const eval_opts *o)
+{
+    const char *name;
+
+    if (o->subset == SUBSET_ALL && (o->split_set || o->seed_set))
+        return usage_error(o->split_set ? "--split" : "--seed",
+                           "chooses the images of --subset; add --subset train, val or test "
+                           "(without it evaluate scores every image)");
+    if (o->subset == SUBSET_ALL)
+        return 0;
+    name = subset_names[o->subset + 1];
+    if (o->subset >= o->n_split || o->split[o->subset] == 0)
+        return usage_error("--subset", "the split %s has no %s part; --subset %s needs a "
+                           "--split whose %s fraction is above 0, like 0.7,0.2,0.1",
+                           o->split_text, part_words[o->subset], name, part_words[o->subset]);
+    return 0;
+}
+
+/* Files and folders are looked at before the device opens (seconds)
+ * and the images load (minutes): a runtime error, exit 1. */
+static int check_paths(const eval_opts *o)
+{
+    if (!readable_file("MODEL", o->model_path)) {
+        checkpoint_hint(o->model_path); /* a checkpoint folder given as MODEL */
+        return 1;
+    }
+    if (!readable_dir("DATA_DIR", o->data_dir))
+        return 1;
+    return o->plot && !writable_place("--plot", o->plot, false) ? 1 : 0;
+}
+
 static int parse_eval(int argc, char **argv, eval_opts *o)
 {
-    int c;
+    int c, rc;
 
     memset(o, 0, sizeof *o);
     o->batch = 32; /* Keras's evaluate() default */
+    /* the subsets as clfit train makes them by default */
+    o->subset = SUBSET_ALL;
+    o->split_text = "0.7,0.2,0.1";
+    o->split[0] = 0.7, o->split[1] = 0.2, o->split[2] = 0.1;
+    o->n_split = 3;
+    o->seed = 20;
     optind = 1;
     while ((c = next_option(argc, argv, eval_options)) != -1)
         if (c == '?' || !set_option(o, c, optarg))
@@ -82,7 +149,8 @@ static int parse_eval(int argc, char **argv, eval_opts *o)
                                        "DATA_DIR (a folder of class subfolders)");
     o->model_path = argv[optind];
     o->data_dir = argv[optind + 1];
-    return 0;
+    rc = check_subset(o);
+    return rc ? rc : check_paths(o);
 }
 
 /* Everything an evaluation holds, released in one place. */
@@ -140,6 +208,8 @@ static clf_status load(const eval_opts *o, eval_run *r)
     clf_optimizer opt;
     clf_status st = clf_model_load(o->model_path, &r->model, &r->info);
 
+    if (st == CLF_ERR_FORMAT)
+        checkpoint_hint(o->model_path);
     if (st != CLF_OK)
         return st;
     printf("Model: %s (%d classes, %dx%d images, preprocess %s)\n", o->model_path,
@@ -159,18 +229,49 @@ static clf_status load(const eval_opts *o, eval_run *r)
     return st == CLF_OK ? map_classes(r) : st;
 }
 
-static clf_status run(const eval_opts *o, eval_run *r)
+/* The images to score, r->all[*first ..] on: every one, or one part of
+ * the split made as clfit train's make_loaders makes it (same fractions,
+ * seed and folder: the same images, in the same order). */
+static clf_status choose_images(const eval_opts *o, eval_run *r, size_t *first, size_t *count)
 {
-    size_t n = clf_dataset_size(r->ds), k = (size_t)r->info.classes;
+    size_t n = clf_dataset_size(r->ds), sizes[3] = {0};
     clf_status st;
 
-    r->all = malloc(n * sizeof *r->all);
-    r->confusion = calloc(k * k, sizeof *r->confusion);
-    if (!r->all || !r->confusion)
+    r->all = malloc((n ? n : 1) * sizeof *r->all);
+    if (!r->all)
         return CLF_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++)
-        r->all[i] = i;
-    st = clf_loader_create(r->ds, r->all, n, o->batch, false, 0, &r->ld);
+    *first = 0;
+    *count = n;
+    if (o->subset == SUBSET_ALL) {
+        for (size_t i = 0; i < n; i++)
+            r->all[i] = i;
+        printf("Evaluating all %zu images in %s (--subset test scores only the test split "
+               "of clfit train).\n", n, o->data_dir);
+        return CLF_OK;
+    }
+    st = clf_split(n, o->split, o->n_split, o->seed, r->all, sizes);
+    if (st != CLF_OK)
+        return st;
+    for (int s = 0; s < o->subset; s++)
+        *first += sizes[s];
+    *count = sizes[o->subset];
+    printf("Evaluating the %s subset: %zu of %zu images in %s (split %s, seed %llu, as "
+           "clfit train splits them).\n", subset_names[o->subset + 1], *count, n,
+           o->data_dir, o->split_text, (unsigned long long)o->seed);
+    return CLF_OK;
+}
+
+static clf_status run(const eval_opts *o, eval_run *r)
+{
+    size_t k = (size_t)r->info.classes, first, count;
+    clf_status st = choose_images(o, r, &first, &count);
+
+    if (st != CLF_OK)
+        return st;
+    r->confusion = calloc(k * k, sizeof *r->confusion);
+    if (!r->confusion)
+        return CLF_ERR_NOMEM;
+    st = clf_loader_create(r->ds, r->all + first, count, o->batch, false, 0, &r->ld);
     if (st == CLF_OK)
         st = clf_evaluate_confusion(r->model, r->ld, r->map, clf_dataset_classes(r->ds),
                                     &r->mt, r->confusion);
@@ -208,17 +309,40 @@ static void print_confusion(const eval_run *r)
     }
 }
 
+/* The last part of path, resolved first ("." names its folder): the
+ * plot's title has room for names, not for paths. */
+static void last_part(const char *path, char *buf, size_t size)
+{
+    char *real = realpath(path, NULL);
+    const char *p = real ? real : path;
+    size_t end = strlen(p), start;
+
+    while (end > 1 && p[end - 1] == '/')
+        end--;
+    for (start = end; start > 0 && p[start - 1] != '/'; start--)
+        ;
+    if (start == end) /* "/" */
+        start = 0;
+    snprintf(buf, size, "%.*s", (int)(end - start), p + start);
+    free(real);
+}
+
 static clf_status report(const eval_opts *o, const eval_run *r)
 {
-    char title[512];
+    char title[512], model[128], data[128], subset[32] = "";
 
     printf("%zu images: loss: %.4f - accuracy: %.4f\n", r->mt.count,
            clf_metrics_loss(&r->mt), clf_metrics_accuracy(&r->mt));
     print_confusion(r);
     if (!o->plot)
         return CLF_OK;
-    snprintf(title, sizeof title, "%s on %s: accuracy %.4f", o->model_path, o->data_dir,
-             clf_metrics_accuracy(&r->mt));
+    last_part(o->model_path, model, sizeof model);
+    last_part(o->data_dir, data, sizeof data);
+    if (o->subset != SUBSET_ALL)
+        snprintf(subset, sizeof subset, " (%s subset)", subset_names[o->subset + 1]);
+    /* the accuracy first: a title too long for the page loses its end */
+    snprintf(title, sizeof title, "Accuracy %.4f: %s on %s%s", clf_metrics_accuracy(&r->mt),
+             model, data, subset);
     if (clf_plot_confusion(o->plot, r->confusion, r->info.classes,
                            (const char *const *)r->info.class_names, title) != CLF_OK)
         return CLF_ERR_IO;

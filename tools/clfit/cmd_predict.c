@@ -53,6 +53,11 @@ static int parse_predict(int argc, char **argv, predict_opts *o)
     o->model_path = argv[optind];
     o->images = argv + optind + 1;
     o->n_images = argc - optind - 1;
+    /* a missing model is found before the device opens (seconds) */
+    if (!readable_file("MODEL", o->model_path)) {
+        checkpoint_hint(o->model_path); /* a checkpoint folder given as MODEL */
+        return 1;
+    }
     return 0;
 }
 
@@ -84,6 +89,8 @@ static clf_status load(const predict_opts *o, predict_run *r)
     clf_optimizer opt;
     clf_status st = clf_model_load(o->model_path, &r->model, &r->info);
 
+    if (st == CLF_ERR_FORMAT)
+        checkpoint_hint(o->model_path);
     if (st != CLF_OK)
         return st;
     clf_optimizer_default(&opt, CLF_OPT_ADAM); /* compile needs one; it never steps */
