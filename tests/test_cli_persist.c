@@ -213,12 +213,265 @@ static void test_usage_errors(void **state)
     expect(c, 1, "--save no/such/dir/m.safetensors: folder 'no/such/dir' does not exist");
 }
 
+/* ---- evaluate on one subset of the split; paths checked first; the
+ * plot's title; checkpoints named where a model file belongs ---- */
+
+/* The text after the last `key` in out, to the end of its line. */
+static void after(const char *out, const char *key, char *buf, size_t size)
+{
+    const char *p = NULL, *q;
+
+    for (q = strstr(out, key); q; q = strstr(q + 1, key))
+        p = q;
+    if (!p)
+        fail_msg("no '%s' in:\n%s", key, out);
+    p += strlen(key);
+    q = p + strcspn(p, "\n");
+    snprintf(buf, size, "%.*s", (int)(q - p), p);
+}
+
+/* "N images: loss: L - accuracy: A" for train's "<prefix>loss: L -
+ * <prefix>accuracy: A", the line evaluate prints for the same images. */
+static void expected_line(const char *out, const char *prefix, size_t n, char *buf,
+                          size_t size)
+{
+    char key[32], rest[256], loss[32], acc[32];
+
+    snprintf(key, sizeof key, "%sloss: ", prefix);
+    after(out, key, rest, sizeof rest);
+    assert_int_equal(sscanf(rest, "%31s", loss), 1);
+    snprintf(key, sizeof key, "%saccuracy: ", prefix);
+    after(out, key, rest, sizeof rest);
+    assert_int_equal(sscanf(rest, "%31s", acc), 1);
+    snprintf(buf, size, "%zu images: loss: %s - accuracy: %s\n", n, loss, acc);
+}
+
+static void split_sizes(const char *out, const char *seed, size_t *sizes)
+{
+    char key[64], rest[256];
+
+    snprintf(key, sizeof key, "Split (seed %s): ", seed);
+    after(out, key, rest, sizeof rest);
+    assert_int_equal(sscanf(rest, "%zu train, %zu validation, %zu test.", &sizes[0],
+                            &sizes[1], &sizes[2]), 3);
+}
+
+/* --subset test scores the images train tested on: the same count, loss
+ * and accuracy (to the printed digits) as train's test line; --subset val
+ * those of its last validation (the saved weights are the last epoch's);
+ * --subset train the rest. Then a split and seed of one's own. */
+static void test_evaluate_subsets(void **state)
+{
+    cli *c = *state;
+    size_t sizes[3];
+    char want[256], want_val[256], text[256];
+
+    NEED_CLI(c);
+    run(c, TRAIN " --epochs 2 --save sub.safetensors");
+    expect(c, 0, "Saved the model");
+    split_sizes(c->out, "20", sizes);
+    /* 36 images: floor(25.2, 7.2, 3.6) = 25/7/3, the 1 left to train */
+    assert_int_equal(sizes[0], 26);
+    assert_int_equal(sizes[1], 7);
+    assert_int_equal(sizes[2], 3);
+    expected_line(c->out, "test_", sizes[2], want, sizeof want);
+    expected_line(c->out, "val_", sizes[1], want_val, sizeof want_val);
+    run(c, "evaluate sub.safetensors data --device cpu --subset test");
+    expect(c, 0, want);
+    expect(c, 0, "Evaluating the test subset: 3 of 36 images in data (split 0.7,0.2,0.1, "
+                 "seed 20");
+
+    run(c, "evaluate sub.safetensors data --device cpu --subset val");
+    expect(c, 0, want_val);
+    run(c, "evaluate sub.safetensors data --device cpu --subset train");
+    snprintf(text, sizeof text, "\n%zu images: loss: ", sizes[0]);
+    expect(c, 0, text);
+    run(c, "evaluate sub.safetensors data --device cpu");
+    expect(c, 0, "Evaluating all 36 images in data");
+    expect(c, 0, "\n36 images: loss: ");
+
+    /* a split and seed of one's own, given to both commands */
+    run(c, TRAIN " --epochs 1 --split 0.5,0.25,0.25 --seed 7 --save sub7.safetensors");
+    split_sizes(c->out, "7", sizes);
+    assert_int_equal(sizes[2], 9); /* 36 x 0.25 */
+    expected_line(c->out, "test_", sizes[2], want, sizeof want);
+    run(c, "evaluate sub7.safetensors data --device cpu --subset test --split 0.5,0.25,0.25 "
+           "--seed 7");
+    expect(c, 0, want);
+    expect(c, 0, "Evaluating the test subset: 9 of 36 images");
+}
+
+/* --split and --seed mean nothing without --subset; a subset the split
+ * does not have. Usage errors (exit 2) before any work. */
+static void test_evaluate_subset_usage(void **state)
+{
+    cli *c = *state;
+
+    NEED_CLI(c);
+    run(c, "evaluate none.safetensors data --split 0.5,0.5");
+    expect(c, 2, "--split: chooses the images of --subset; add --subset");
+    run(c, "evaluate none.safetensors data --seed 3 --subset all");
+    expect(c, 2, "--seed: chooses the images of --subset");
+    run(c, "evaluate none.safetensors data --subset test --split 0.8,0.2");
+    expect(c, 2, "--subset: the split 0.8,0.2 has no test part");
+    run(c, "evaluate none.safetensors data --subset val --split 0.9,0,0.1");
+    expect(c, 2, "--subset: the split 0.9,0,0.1 has no validation part");
+    run(c, "evaluate none.safetensors data --subset everything");
+    expect(c, 2, "--subset: 'everything' is not one of: all, train, val, test");
+}
+
+static void expect_no_work(const cli *c, const char *what)
+{
+    if (strstr(c->out, "Device:") || strstr(c->out, "found") || strstr(c->out, "Model:"))
+        fail_msg("%s: work started before the error:\n%s", what, c->out);
+}
+
+/* A missing model, data folder or plot folder is an error (exit 1) before
+ * the device opens (seconds on a cold OpenCL cache) and the images load.
+ * The model here is not a model at all: nothing may read it first. */
+static void test_paths_checked_first(void **state)
+{
+    cli *c = *state;
+    char path[4300];
+    FILE *f;
+
+    NEED_CLI(c);
+    snprintf(path, sizeof path, "%s/junk.safetensors", c->dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("not a model\n", f);
+    fclose(f);
+
+    run(c, "evaluate junk.safetensors data --device cpu --plot /nonexistent/cm.png");
+    expect(c, 1, "--plot /nonexistent/cm.png: folder '/nonexistent' does not exist");
+    expect_no_work(c, "--plot into a missing folder");
+    run(c, "evaluate junk.safetensors data --device cpu --plot data");
+    expect(c, 1, "--plot data: names a folder");
+    expect_no_work(c, "--plot names a folder");
+    run(c, "evaluate junk.safetensors no-such-data --device cpu");
+    expect(c, 1, "DATA_DIR no-such-data: cannot read it: No such file or directory");
+    expect_no_work(c, "a missing DATA_DIR");
+    run(c, "evaluate junk.safetensors data/cross/00.png --device cpu");
+    expect(c, 1, "DATA_DIR data/cross/00.png: not a folder");
+    expect_no_work(c, "a file as DATA_DIR");
+    run(c, "evaluate none.safetensors data --device cpu");
+    expect(c, 1, "MODEL none.safetensors: cannot read it: No such file or directory");
+    expect_no_work(c, "evaluate: a missing model");
+    run(c, "evaluate data data --device cpu");
+    expect(c, 1, "MODEL data: not a regular file");
+    expect_no_work(c, "evaluate: a folder as model");
+    run(c, "predict none.safetensors data/cross/00.png --device cpu");
+    expect(c, 1, "MODEL none.safetensors: cannot read it: No such file or directory");
+    expect_no_work(c, "predict: a missing model");
+}
+
+/* Whether rows [0, rows) of the PNG at path have ink (a pixel darker than
+ * 200 in any channel) in their first or last `edge` columns. */
+static bool ink_at_sides(const char *path, int rows, int edge)
+{
+    png_image img;
+    uint8_t *px;
+    bool ink = false;
+
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    assert_true(png_image_begin_read_from_file(&img, path));
+    img.format = PNG_FORMAT_RGB;
+    px = malloc(PNG_IMAGE_SIZE(img));
+    assert_non_null(px);
+    assert_true(png_image_finish_read(&img, NULL, px, 0, NULL));
+    for (int y = 0; y < rows && y < (int)img.height; y++)
+        for (int x = 0; x < (int)img.width; x++) {
+            const uint8_t *p = px + 3 * ((size_t)y * img.width + (size_t)x);
+
+            if ((x < edge || x >= (int)img.width - edge) && (p[0] < 200 || p[1] < 200 ||
+                                                           p[2] < 200))
+                ink = true;
+        }
+    free(px);
+    return ink;
+}
+
+/* Long paths used to run the confusion matrix's title off both sides of
+ * the page; it names the model and folder without their paths now, and
+ * a long title is drawn smaller or cut, inside the page. */
+static void test_plot_title_fits(void **state)
+{
+    cli *c = *state;
+    char path[9000];
+
+    NEED_CLI(c);
+    run(c, TRAIN " --epochs 1 --save a_model_with_a_long_name_from_experiment_42.safetensors");
+    expect(c, 0, "Saved the model");
+    snprintf(path, sizeof path, "cd '%s' && mkdir -p a_rather_long_folder_name/deeper_still "
+             "&& cp -r data a_rather_long_folder_name/deeper_still/"
+             "fashion_mnist_three_thousand_images", c->dir);
+    assert_int_equal(system(path), 0);
+    run(c, "evaluate a_model_with_a_long_name_from_experiment_42.safetensors "
+           "%s/a_rather_long_folder_name/deeper_still/fashion_mnist_three_thousand_images "
+           "--device cpu --plot long.png", c->dir);
+    expect(c, 0, "Confusion matrix plotted to long.png");
+    snprintf(path, sizeof path, "%s/long.png", c->dir);
+    /* the title and the line under it lie in the top 90 of 900 rows */
+    if (ink_at_sides(path, 90, 3))
+        fail_msg("the title of %s runs off the page", path);
+}
+
+/* A checkpoint given where a model file belongs: the message says how to
+ * make a model file of it, and doing so works. */
+static void test_checkpoint_hint(void **state)
+{
+    cli *c = *state;
+    char path[9000];
+
+    NEED_CLI(c);
+    run(c, TRAIN " --epochs 1 --checkpoint-dir hk");
+    expect(c, 0, "Epoch 1/1");
+    run(c, "predict hk/checkpoint.safetensors data/cross/00.png --device cpu");
+    expect(c, 1, "hk/checkpoint.safetensors is a training checkpoint, not a model file");
+    expect(c, 1, "'clfit train DATA_DIR ... --save FILE'");
+    expect(c, 1, "rerun the same train command with '--checkpoint-dir hk --resume --save "
+                 "FILE'");
+    run(c, "evaluate hk/checkpoint.safetensors data --device cpu");
+    expect(c, 1, "rerun the same train command with '--checkpoint-dir hk --resume --save "
+                 "FILE'");
+    run(c, "evaluate hk data --device cpu");
+    expect(c, 1, "hk holds a training checkpoint, not a model file");
+    expect(c, 1, "'--checkpoint-dir hk --resume --save FILE'");
+
+    /* elsewhere under another name: it must go back into a folder */
+    snprintf(path, sizeof path, "cp '%s/hk/checkpoint.safetensors' '%s/hk1.safetensors'",
+             c->dir, c->dir);
+    assert_int_equal(system(path), 0);
+    run(c, "predict hk1.safetensors data/cross/00.png --device cpu");
+    expect(c, 1, "put it in a folder as checkpoint.safetensors");
+
+    /* no hint for what is not a checkpoint */
+    run(c, "predict data/cross/01.png data/cross/00.png --device cpu");
+    expect(c, 1, "not a safetensors file");
+    if (strstr(c->out, "checkpoint"))
+        fail_msg("a checkpoint hint for an image:\n%s", c->out);
+
+    /* the hint's advice: with all epochs done, --resume only saves */
+    run(c, TRAIN " --epochs 1 --checkpoint-dir hk --resume --save hm.safetensors");
+    expect(c, 0, "Saved the model to hm.safetensors");
+    if (strstr(c->out, "Epoch 1/1"))
+        fail_msg("--resume trained again:\n%s", c->out);
+    run(c, "predict hm.safetensors data/cross/00.png --device cpu");
+    expect(c, 0, "data/cross/00.png: ");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_save_log_plot),
         cmocka_unit_test(test_evaluate_and_predict),
         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_evaluate_subsets),
+        cmocka_unit_test(test_evaluate_subset_usage),
+        cmocka_unit_test(test_paths_checked_first),
+        cmocka_unit_test(test_plot_title_fits),
+        cmocka_unit_test(test_checkpoint_hint),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
