@@ -104,7 +104,7 @@ static clf_status check_classes(const clf_dataset *ds, const char *dir, bool all
         empty += count[c] == 0;
     if (empty && !allow)
         CLF_LOG_ERROR("%zu of %d class folders in '%s' have no usable image; add images, "
-                      "remove the folders or allow empty classes:",
+                      "remove the folders (library callers: allow_empty_classes):",
                       empty, ds->classes, dir);
     for (int c = 0; c < ds->classes; c++) {
         if (count[c] != 0)

@@ -101,6 +101,25 @@ static const struct {
     {"class_names", "the class folders in DATA_DIR"},
 };
 
+/* j as text with every number at float precision: the settings hold
+ * floats, and 0.0010000000474974513 reads worse than 0.001. */
+static char *print_rounded(const cJSON *j)
+{
+    cJSON *copy = j ? cJSON_Duplicate(j, true) : NULL;
+    char num[32], *text;
+
+    if (!copy)
+        return NULL;
+    for (cJSON *it = cJSON_IsObject(copy) ? copy->child : NULL; it; it = it->next)
+        if (cJSON_IsNumber(it)) {
+            snprintf(num, sizeof num, "%.7g", it->valuedouble);
+            cJSON_SetNumberValue(it, strtod(num, NULL));
+        }
+    text = cJSON_PrintUnformatted(copy);
+    cJSON_Delete(copy);
+    return text;
+}
+
 /* One entry; logs and returns false when the two differ. */
 static bool same_entry(const cJSON *stored, const cJSON *now, const char *key,
                        const char *flag, const char *what)
@@ -111,8 +130,8 @@ static bool same_entry(const cJSON *stored, const cJSON *now, const char *key,
 
     if (a && b && cJSON_Compare(a, b, true))
         return true;
-    ta = a ? cJSON_PrintUnformatted(a) : NULL;
-    tb = b ? cJSON_PrintUnformatted(b) : NULL;
+    ta = print_rounded(a);
+    tb = print_rounded(b);
     CLF_LOG_ERROR("%s: %s differs: the checkpoint's run had %.300s, this run has %.300s",
                   what, flag, ta ? ta : "(nothing)", tb ? tb : "(nothing)");
     cJSON_free(ta);

@@ -46,7 +46,7 @@ clf_backend *open_device(const char *spec)
         return NULL;
     d = clf_backend_device(be);
     if (d->platform < 0)
-        printf("Device: cpu (%s)\n", d->name);
+        printf("Device: cpu, %s\n", d->name);
     else
         printf("Device: opencl:%d:%d %s [%s]\n", d->platform, d->device, d->name, d->type);
     return be;

@@ -170,7 +170,7 @@ static int parse_train(int argc, char **argv, train_opts *o)
     if ((o->base && !readable_file("--base", o->base)) ||
         (is_json(o->model) && !readable_file("--model", o->model)))
         return 1;
-    return persist_check(&o->persist);
+    return persist_check(&o->persist, o->data_dir);
 }
 
 static volatile sig_atomic_t interrupted;
@@ -218,8 +218,34 @@ static clf_status load_data(const train_opts *o, train_run *r)
     return clf_dataset_load(o->data_dir, &d, &r->ds);
 }
 
+/* Keras runs one batch of every image when --batch-size is larger than
+ * a subset; buffers are sized for the batch, so it is lowered to fit. */
+static void fit_batch(train_opts *o, const size_t sizes[3])
+{
+    size_t most = sizes[0] > sizes[1] ? sizes[0] : sizes[1];
+
+    most = most > sizes[2] ? most : sizes[2];
+    if (most == 0 || (size_t)o->batch <= most)
+        return;
+    printf("Note: --batch-size %d is more than the largest subset (%zu images); using "
+           "batches of %zu.\n", o->batch, most, most);
+    o->batch = (int)most;
+}
+
+/* A classifier needs two classes at least; one folder would train to a
+ * loss of 0 and learn nothing. */
+static clf_status check_classes(const train_opts *o, const train_run *r)
+{
+    if (clf_dataset_classes(r->ds) >= 2)
+        return CLF_OK;
+    fprintf(stderr, "clfit: %s has one class folder ('%s'); a classifier needs at least two: "
+                    "add a folder of images for each other class\n", o->data_dir,
+            clf_dataset_class_name(r->ds, 0));
+    return CLF_ERR_DATA;
+}
+
 /* Splits the dataset and makes one loader per non-empty subset. */
-static clf_status make_loaders(const train_opts *o, train_run *r)
+static clf_status make_loaders(train_opts *o, train_run *r)
 {
     size_t n = clf_dataset_size(r->ds), sizes[3] = {0}, off = 0;
     clf_loader **slots[3] = {&r->train, &r->val, &r->test};
@@ -233,6 +259,7 @@ static clf_status make_loaders(const train_opts *o, train_run *r)
         return st;
     printf("Split (seed %llu): %zu train, %zu validation, %zu test.\n",
            (unsigned long long)o->seed, sizes[0], sizes[1], sizes[2]);
+    fit_batch(o, sizes);
 
     for (int s = 0; s < o->n_split && st == CLF_OK; s++) {
         if (sizes[s])
@@ -254,6 +281,22 @@ static void train_optimizer(const train_opts *o, clf_optimizer *opt)
 static const char *base_layer(const train_opts *o)
 {
     return o->base_layer ? o->base_layer : "out_relu";
+}
+
+/* A --base that cannot be read or cut is found before the images are
+ * decoded (minutes), by building the model once for two classes; the
+ * base is read twice, a fraction of a second. */
+static clf_status check_base(const train_opts *o)
+{
+    clf_model *m = NULL;
+    clf_status st;
+
+    if (!o->base)
+        return CLF_OK;
+    st = clf_model_create_with_base(o->base, base_layer(o), o->model, o->height, o->width, 2,
+                                    o->seed, &m);
+    clf_model_free(m);
+    return st;
 }
 
 static clf_status build_model(const train_opts *o, train_run *r)
@@ -340,7 +383,7 @@ static clf_status train_and_test(const train_opts *o, train_run *r)
     clf_fit_position *pos = &r->persist.ts.pos; /* 0, or where --resume left off */
     clf_fit_callbacks cb = {.user = r, .on_step = on_step, .on_epoch_end = on_epoch_end,
                             .stop = &interrupted};
-    clf_status st = CLF_OK;
+    clf_status st = CLF_OK, test_st;
     clf_metrics test;
     char text[128];
 
@@ -363,17 +406,19 @@ static clf_status train_and_test(const train_opts *o, train_run *r)
                             "finished; nothing was written after the loss went bad\n",
                     o->persist.checkpoint_dir, r->persist.ts.n_history);
     }
-    if (st == CLF_OK)
-        st = persist_finish(&r->persist);
-    if (st != CLF_OK || !r->test)
+    if (st != CLF_OK)
         return st;
 
-    st = clf_evaluate(r->model, r->test, &test);
-    if (st == CLF_OK) {
+    /* a failed --save still leaves the test figures on screen */
+    st = persist_finish(&r->persist);
+    if (!r->test)
+        return st;
+    test_st = clf_evaluate(r->model, r->test, &test);
+    if (test_st == CLF_OK) {
         metrics_text(text, sizeof text, &test, "test_");
         printf("%s\n", text);
     }
-    return st;
+    return st != CLF_OK ? st : test_st;
 }
 
 int cmd_train(int argc, char **argv)
@@ -393,7 +438,11 @@ int cmd_train(int argc, char **argv)
 
     /* Ctrl-C ends loading at once (nothing to save yet); from the first
      * step on it finishes the step and checkpoints. */
-    st = load_data(&o, &r);
+    st = check_base(&o);
+    if (st == CLF_OK)
+        st = load_data(&o, &r);
+    if (st == CLF_OK)
+        st = check_classes(&o, &r);
     if (st == CLF_OK)
         st = make_loaders(&o, &r);
     if (st == CLF_OK)

@@ -8,7 +8,7 @@
 #include "commands.h"
 
 static const char usage_text[] =
-    "usage: clfit COMMAND [options]\n"
+    "usage: clfit COMMAND [options]      (clfit --version: the version)\n"
     "\n"
     "commands:\n"
     "  devices                 list every OpenCL platform and device\n"
@@ -66,6 +66,12 @@ int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
 
+    /* stdout and stderr keep their order when both go to one file */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (cmd && !strcmp(cmd, "--version")) {
+        printf("clfit %s\n", CLFIT_VERSION);
+        return 0;
+    }
     if (!cmd || !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help") ||
         wants_help(argc, argv)) {
         fputs(usage_text, cmd ? stdout : stderr);

@@ -56,7 +56,7 @@ static void draw(const progress *p, size_t done, double seconds, const char *met
     if (final) {
         double per_step = done ? seconds / (double)done : 0.0;
 
-        print_time(seconds);
+        printf("%.0fs", seconds); /* whole seconds, as Keras prints them */
         if (per_step >= 1e-3)
             printf(" %.0fms/step", per_step * 1e3);
         else

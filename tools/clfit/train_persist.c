@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "clfit/log.h"
+#include "core/alloc.h"
 #include "clfit/plot.h"
 
 #include "args.h"
@@ -35,7 +36,79 @@ static clf_status check_places(const persist_opts *o)
     return ok ? CLF_OK : CLF_ERR_IO;
 }
 
-int persist_check(const persist_opts *o)
+/* path with its folder resolved (symlinks, "..") as the kernel sees it:
+ * the folder must exist; malloc'd, NULL when it cannot be resolved. */
+static char *resolved(const char *path)
+{
+    char *copy = strdup(path), *slash, *dir, *out = NULL;
+    const char *base;
+    size_t len;
+
+    if (!copy)
+        return NULL;
+    len = strlen(copy);
+    while (len > 1 && copy[len - 1] == '/')
+        copy[--len] = '\0';
+    slash = strrchr(copy, '/');
+    base = slash ? slash + 1 : copy;
+    if (slash == copy)
+        dir = realpath("/", NULL);
+    else
+        dir = slash ? (*slash = '\0', realpath(copy, NULL)) : realpath(".", NULL);
+    if (dir && clf_add_size(strlen(dir), strlen(base) + 2, &len) && (out = malloc(len)))
+        snprintf(out, len, "%s/%s", strcmp(dir, "/") ? dir : "", base);
+    free(dir);
+    free(copy);
+    return out;
+}
+
+/* True when an output at `path` would land among data's images: a file
+ * in a class folder (or deeper), or a folder anywhere in data (it would
+ * be read as a class). A file at data's top level is ignored by the scan.
+ * Both paths are resolved. */
+static bool inside_data(const char *path, const char *data, bool is_dir)
+{
+    size_t n = strlen(data);
+    const char *rest = path + n;
+
+    if (strncmp(path, data, n) != 0 || (*rest != '/' && *rest != '\0'))
+        return false;
+    return is_dir || (*rest == '/' && strchr(rest + 1, '/') != NULL);
+}
+
+/* Two outputs on one file, or an output inside the data folder (it would
+ * overwrite an image or become a class folder), are refused up front. */
+static bool outputs_apart(const persist_opts *o, const char *data_dir)
+{
+    const char *flag[4] = {"--save", "--log", "--plot", "--checkpoint-dir"};
+    const char *given[4] = {o->save, o->log, o->plot, o->checkpoint_dir};
+    char *path[4] = {NULL}, *data = realpath(data_dir, NULL);
+    bool ok = true;
+
+    for (int i = 0; i < 4 && ok; i++) {
+        if (!given[i])
+            continue;
+        path[i] = resolved(given[i]);
+        for (int j = 0; j < i && path[i]; j++)
+            if (path[j] && !strcmp(path[i], path[j])) {
+                fprintf(stderr, "clfit: %s and %s both name %s; give each its own file\n",
+                        flag[j], flag[i], path[i]);
+                ok = false;
+            }
+        if (ok && path[i] && data && inside_data(path[i], data, i == 3)) {
+            fprintf(stderr, "clfit: %s %s is inside the data folder %s; write outputs "
+                            "elsewhere (they would mix with the images)\n", flag[i], given[i],
+                    data_dir);
+            ok = false;
+        }
+    }
+    for (int i = 0; i < 4; i++)
+        free(path[i]);
+    free(data);
+    return ok;
+}
+
+int persist_check(const persist_opts *o, const char *data_dir)
 {
     const char *empty = o->save && !*o->save ? "--save" : o->log && !*o->log ? "--log"
                       : o->plot && !*o->plot ? "--plot"
@@ -46,7 +119,14 @@ int persist_check(const persist_opts *o)
     if (o->resume && !o->checkpoint_dir)
         return usage_error("--resume", "needs --checkpoint-dir DIR, the folder of the run to "
                                        "continue");
-    return check_places(o) == CLF_OK ? 0 : 1;
+    if (o->resume && !clf_checkpoint_exists(o->checkpoint_dir)) {
+        fprintf(stderr, "clfit: --resume: %s holds no checkpoint (checkpoint.safetensors) "
+                        "yet; run without --resume to start training\n", o->checkpoint_dir);
+        return 1;
+    }
+    if (check_places(o) != CLF_OK || !outputs_apart(o, data_dir))
+        return 1;
+    return 0;
 }
 
 clf_status persist_data(persist *p, const clf_dataset *ds)
@@ -88,17 +168,16 @@ static clf_status resume(persist *p, int epochs, size_t steps)
     const clf_fit_position *pos = &p->ts.pos;
     clf_status st;
 
-    if (!clf_checkpoint_exists(dir)) {
-        fprintf(stderr, "clfit: --resume: %s holds no checkpoint (checkpoint.safetensors) "
-                        "yet; run without --resume to start training\n", dir);
-        return CLF_ERR_IO;
-    }
     st = clf_checkpoint_load(dir, p->model, &p->rs, &p->ts);
     if (st == CLF_OK && pos->step > steps) {
         CLF_LOG_ERROR("%s: the checkpoint is at step %zu of an epoch of %zu steps", dir,
                       pos->step, steps);
         st = CLF_ERR_FORMAT;
     }
+    /* other settings (CLF_ERR_ARG) were named with their flags already */
+    if (st == CLF_ERR_FORMAT || st == CLF_ERR_IO || st == CLF_ERR_SHAPE)
+        fprintf(stderr, "clfit: --resume: the checkpoint in %s cannot be used; move it away "
+                        "and run without --resume to start over\n", dir);
     if (st != CLF_OK)
         return st;
     printf("Resuming from %s: %d epoch%s done", dir, pos->epoch, pos->epoch == 1 ? "" : "s");

@@ -1,0 +1,156 @@
+/* What `clfit train` refuses before it spends time, and what it does with
+ * settings Keras would accept: a flag given where a value belongs, a batch
+ * larger than the data, a single class, outputs that collide or land among
+ * the images, --resume with nothing to resume or a damaged checkpoint, an
+ * unreadable --base. Each refusal must come before any image is decoded
+ * (the data library's "found N images" line is absent). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "support/cli.h"
+#include "support/tmpdir.h"
+
+#define TRAIN "train data --device cpu --image-size 8 --batch-size 4 --epochs 1"
+
+static bool exists(const cli *c, const char *name)
+{
+    char path[4400];
+
+    snprintf(path, sizeof path, "%s/%s", c->dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* Fails unless the run was refused with `text` before loading images. */
+static void refused_early(const cli *c, const char *text)
+{
+    cli_expect(c, 1, text);
+    if (strstr(c->out, "found ") || strstr(c->out, "Epoch "))
+        fail_msg("refused only after loading or training:\n%s", c->out);
+}
+
+static void test_flag_is_not_a_value(void **state)
+{
+    cli *c = *state;
+
+    CLI_NEED(c);
+    cli_run(c, TRAIN " --save --verbose");
+    cli_expect(c, 2, "--save: needs a value, got the option '--verbose'");
+    assert_false(exists(c, "--verbose"));
+    cli_run(c, "train data --device --image-size 8");
+    cli_expect(c, 2, "--device: needs a value, got the option '--image-size'");
+    cli_run(c, "--version");
+    cli_expect(c, 0, "clfit 0.");
+}
+
+static void test_batch_larger_than_data(void **state)
+{
+    cli *c = *state;
+    unsigned train = 0;
+    char want[64];
+    const char *split;
+
+    CLI_NEED(c);
+    cli_run(c, "train data --device cpu --image-size 8 --epochs 1 --batch-size 5000");
+    cli_expect(c, 0, "test_accuracy");
+    split = strstr(c->out, "Split (seed 20): ");
+    assert_non_null(split);
+    assert_int_equal(sscanf(split, "Split (seed 20): %u train", &train), 1);
+    snprintf(want, sizeof want, "using batches of %u.", train);
+    cli_expect(c, 0, want);
+    cli_expect(c, 0, "1/1 [");
+}
+
+static void test_one_class_refused(void **state)
+{
+    cli *c = *state;
+    char path[4400];
+
+    CLI_NEED(c);
+    snprintf(path, sizeof path, "%s/one", c->dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/one/shirt", c->dir);
+    mkdir(path, 0755);
+    for (int i = 0; i < 10; i++) {
+        snprintf(path, sizeof path, "%s/one/shirt/%02d.png", c->dir, i);
+        cli_write_png(path, 0, i);
+    }
+    cli_run(c, "train one --device cpu --image-size 8 --epochs 1");
+    cli_expect(c, 1, "one class folder ('shirt'); a classifier needs at least two");
+}
+
+static void test_outputs_apart(void **state)
+{
+    cli *c = *state;
+
+    CLI_NEED(c);
+    cli_run(c, TRAIN " --save x.out --log x.out");
+    refused_early(c, "--save and --log both name");
+    cli_run(c, TRAIN " --save x.out --plot ./x.out");
+    refused_early(c, "--save and --plot both name");
+    cli_run(c, TRAIN " --save data/cross/00.png");
+    refused_early(c, "--save data/cross/00.png is inside the data folder data");
+    cli_run(c, TRAIN " --checkpoint-dir data/ck");
+    refused_early(c, "--checkpoint-dir data/ck is inside the data folder");
+    assert_false(exists(c, "data/ck"));
+    assert_int_equal(tmpdir_count(c->data, ""), 3); /* the class folders alone */
+    /* the scan ignores files at the top of the folder */
+    cli_run(c, TRAIN " --save data/top.safetensors");
+    cli_expect(c, 0, "Saved the model to data/top.safetensors");
+}
+
+static void test_resume_refusals(void **state)
+{
+    cli *c = *state;
+    char path[4400];
+
+    CLI_NEED(c);
+    mkdir(strcat(strcpy(path, c->dir), "/empty-ck"), 0755);
+    cli_run(c, TRAIN " --checkpoint-dir empty-ck --resume");
+    refused_early(c, "empty-ck holds no checkpoint");
+
+    cli_run(c, TRAIN " --checkpoint-dir ck --learning-rate 0.01");
+    cli_expect(c, 0, "test_accuracy");
+    cli_run(c, TRAIN " --checkpoint-dir ck --resume --learning-rate 0.02 --epochs 2");
+    cli_expect(c, 1, "\"learning_rate\":0.01,");
+    cli_expect(c, 1, "\"learning_rate\":0.02,");
+
+    snprintf(path, sizeof path, "%s/ck/checkpoint.safetensors", c->dir);
+    assert_int_equal(truncate(path, 100), 0);
+    cli_run(c, TRAIN " --checkpoint-dir ck --resume --learning-rate 0.01 --epochs 2");
+    cli_expect(c, 1, "move it away and run without --resume to start over");
+}
+
+static void test_bad_base_before_images(void **state)
+{
+    cli *c = *state;
+    char path[4400];
+
+    CLI_NEED(c);
+    snprintf(path, sizeof path, "%s/base.json", c->dir);
+    assert_int_equal(tmpdir_write(path, "not json", 8), 0);
+    cli_run(c, TRAIN " --base base.json");
+    refused_early(c, "base.json: not valid JSON");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flag_is_not_a_value),
+        cmocka_unit_test(test_batch_larger_than_data),
+        cmocka_unit_test(test_one_class_refused),
+        cmocka_unit_test(test_outputs_apart),
+        cmocka_unit_test(test_resume_refusals),
+        cmocka_unit_test(test_bad_base_before_images),
+    };
+
+    return cmocka_run_group_tests(tests, cli_setup, cli_teardown);
+}
