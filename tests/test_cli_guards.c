@@ -105,6 +105,14 @@ static void test_outputs_apart(void **state)
     /* the scan ignores files at the top of the folder */
     cli_run(c, TRAIN " --save data/top.safetensors");
     cli_expect(c, 0, "Saved the model to data/top.safetensors");
+    cli_run(c, "evaluate data/top.safetensors data --device cpu --plot data/cross/cm.png");
+    cli_expect(c, 1, "--plot data/cross/cm.png is inside the data folder data");
+    assert_false(exists(c, "data/cross/cm.png"));
+
+    cli_run(c, "train no-such-folder --device cpu");
+    refused_early(c, "DATA_DIR no-such-folder: cannot read it");
+    if (strstr(c->out, "Device:"))
+        fail_msg("the device was opened before the folder was checked:\n%s", c->out);
 }
 
 static void test_resume_refusals(void **state)

@@ -14,120 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <png.h>
 
+#include "support/cli.h"
 #include "support/tmpdir.h"
-
-#define CLFIT CLFIT_BINARY_DIR "/clfit"
-
-enum { SIDE = 8, PER_CLASS = 12 };
-static const char *const classes[3] = {"circle", "cross", "square"};
-
-typedef struct cli {
-    char dir[4096], data[4200];
-    char out[65536];
-    int rc;
-} cli;
-
-/* Class k: a bright block at a k-dependent place on a dim noisy field. */
-static void write_png(const char *path, int k, int i)
-{
-    png_image img;
-    uint8_t px[SIDE * SIDE * 3];
-
-    for (int p = 0; p < SIDE * SIDE; p++) {
-        int y = p / SIDE, x = p % SIDE;
-        bool on = y / 3 == k && x >= 2 && x < 6;
-
-        for (int c = 0; c < 3; c++)
-            px[3 * p + c] = (uint8_t)((on ? 200 : 30) + (p * 7 + i * 13 + c) % 40);
-    }
-    memset(&img, 0, sizeof img);
-    img.version = PNG_IMAGE_VERSION;
-    img.width = img.height = SIDE;
-    img.format = PNG_FORMAT_RGB;
-    assert_true(png_image_write_to_file(&img, path, 0, px, 0, NULL));
-}
-
-/* Runs "clfit ARGS" in the scratch folder; stdout and stderr together. */
-static void run(cli *c, const char *fmt, ...)
-{
-    char args[2048], cmd[8192];
-    size_t used = 0, n;
-    va_list ap;
-    FILE *p;
-    int status;
-
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", c->dir, CLFIT, args);
-    p = popen(cmd, "r");
-    assert_non_null(p);
-    while ((n = fread(c->out + used, 1, sizeof c->out - 1 - used, p)) > 0)
-        used += n;
-    c->out[used] = 0;
-    status = pclose(p);
-    c->rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void expect(const cli *c, int rc, const char *text)
-{
-    if (c->rc != rc || (text && !strstr(c->out, text)))
-        fail_msg("exit %d (want %d), output lacks '%s':\n%s", c->rc, rc, text ? text : "",
-                 c->out);
-}
-
-static int setup(void **state)
-{
-    cli *c = calloc(1, sizeof *c);
-    char path[4300];
-
-    if (access(CLFIT, X_OK) != 0) {
-        free(c);
-        *state = NULL;
-        return 0;
-    }
-    snprintf(c->dir, sizeof c->dir, "%s", tmpdir_make("cli"));
-    snprintf(c->data, sizeof c->data, "%s/data", c->dir);
-    mkdir(c->data, 0755);
-    for (int k = 0; k < 3; k++) {
-        snprintf(path, sizeof path, "%s/%s", c->data, classes[k]);
-        mkdir(path, 0755);
-        for (int i = 0; i < PER_CLASS; i++) {
-            snprintf(path, sizeof path, "%s/%s/%02d.png", c->data, classes[k], i);
-            write_png(path, k, i);
-        }
-    }
-    *state = c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    cli *c = *state;
-
-    if (c) {
-        char cmd[4200];
-
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", c->dir);
-        assert_int_equal(system(cmd), 0);
-    }
-    free(c);
-    return 0;
-}
-
-#define NEED_CLI(c)                                                            \
-    do {                                                                       \
-        if (!(c)) {                                                            \
-            print_message("%s not built: the CLI test is skipped\n", CLFIT);  \
-            skip();                                                            \
-        }                                                                      \
-    } while (0)
 
 #define TRAIN "train data --device cpu --image-size 8 --batch-size 4 --learning-rate 0.01"
 
@@ -139,11 +32,11 @@ static void test_train_save_log_plot(void **state)
     size_t len;
     int lines = 0;
 
-    NEED_CLI(c);
-    run(c, TRAIN " --epochs 2 --save m.safetensors --log h.csv --plot p.png "
+    CLI_NEED(c);
+    cli_run(c, TRAIN " --epochs 2 --save m.safetensors --log h.csv --plot p.png "
                "--checkpoint-dir ck");
-    expect(c, 0, "Saved the model to m.safetensors");
-    expect(c, 0, "Epoch 2/2");
+    cli_expect(c, 0, "Saved the model to m.safetensors");
+    cli_expect(c, 0, "Epoch 2/2");
     snprintf(path, sizeof path, "%s/h.csv", c->dir);
     csv = tmpdir_read(path, &len);
     assert_non_null(csv);
@@ -157,9 +50,9 @@ static void test_train_save_log_plot(void **state)
     assert_int_equal(tmpdir_count(path, "checkpoint.safetensors"), 1);
 
     /* two more epochs: --epochs is the total; the log goes on */
-    run(c, TRAIN " --epochs 4 --log h.csv --checkpoint-dir ck --resume");
-    expect(c, 0, "Resuming from ck: 2 epochs done");
-    expect(c, 0, "Epoch 4/4");
+    cli_run(c, TRAIN " --epochs 4 --log h.csv --checkpoint-dir ck --resume");
+    cli_expect(c, 0, "Resuming from ck: 2 epochs done");
+    cli_expect(c, 0, "Epoch 4/4");
     if (strstr(c->out, "Epoch 2/4"))
         fail_msg("epoch 2 ran again:\n%s", c->out);
     snprintf(path, sizeof path, "%s/h.csv", c->dir);
@@ -168,49 +61,49 @@ static void test_train_save_log_plot(void **state)
     free(csv);
 
     /* other settings are refused, naming the flag */
-    run(c, TRAIN " --epochs 5 --seed 3 --checkpoint-dir ck --resume");
-    expect(c, 1, "--seed differs: the checkpoint's run had \"20\", this run has \"3\"");
+    cli_run(c, TRAIN " --epochs 5 --seed 3 --checkpoint-dir ck --resume");
+    cli_expect(c, 1, "--seed differs: the checkpoint's run had \"20\", this run has \"3\"");
 }
 
 static void test_evaluate_and_predict(void **state)
 {
     cli *c = *state;
 
-    NEED_CLI(c);
-    run(c, TRAIN " --epochs 3 --save e.safetensors");
-    expect(c, 0, "Saved the model");
-    run(c, "evaluate e.safetensors data --device cpu --plot cm.png");
-    expect(c, 0, "36 images: loss: ");
-    expect(c, 0, "   0 circle");
-    expect(c, 0, "recall");
+    CLI_NEED(c);
+    cli_run(c, TRAIN " --epochs 3 --save e.safetensors");
+    cli_expect(c, 0, "Saved the model");
+    cli_run(c, "evaluate e.safetensors data --device cpu --plot cm.png");
+    cli_expect(c, 0, "36 images: loss: ");
+    cli_expect(c, 0, "   0 circle");
+    cli_expect(c, 0, "recall");
     assert_int_equal(tmpdir_count(c->dir, "cm.png"), 1);
 
-    run(c, "predict e.safetensors data/cross/00.png nothing.png data/square/01.png "
+    cli_run(c, "predict e.safetensors data/cross/00.png nothing.png data/square/01.png "
            "--device cpu --top 2");
-    expect(c, 1, "data/cross/00.png: ");
-    expect(c, 1, "data/square/01.png: ");
-    expect(c, 1, "nothing.png");
-    expect(c, 1, "1 of 3 images could not be read");
+    cli_expect(c, 1, "data/cross/00.png: ");
+    cli_expect(c, 1, "data/square/01.png: ");
+    cli_expect(c, 1, "nothing.png");
+    cli_expect(c, 1, "1 of 3 images could not be read");
 
-    run(c, "predict data/cross/00.png data/cross/01.png --device cpu");
-    expect(c, 1, "not a safetensors file");
+    cli_run(c, "predict data/cross/00.png data/cross/01.png --device cpu");
+    cli_expect(c, 1, "not a safetensors file");
 }
 
 static void test_usage_errors(void **state)
 {
     cli *c = *state;
 
-    NEED_CLI(c);
-    run(c, "train data --resume");
-    expect(c, 2, "--resume: needs --checkpoint-dir");
-    run(c, "predict e.safetensors");
-    expect(c, 2, "predict: takes MODEL");
-    run(c, "predict e.safetensors x.png --top 0");
-    expect(c, 2, "--top: 0 is out of range");
-    run(c, "evaluate e.safetensors");
-    expect(c, 2, "evaluate: takes MODEL");
-    run(c, TRAIN " --save no/such/dir/m.safetensors");
-    expect(c, 1, "--save no/such/dir/m.safetensors: folder 'no/such/dir' does not exist");
+    CLI_NEED(c);
+    cli_run(c, "train data --resume");
+    cli_expect(c, 2, "--resume: needs --checkpoint-dir");
+    cli_run(c, "predict e.safetensors");
+    cli_expect(c, 2, "predict: takes MODEL");
+    cli_run(c, "predict e.safetensors x.png --top 0");
+    cli_expect(c, 2, "--top: 0 is out of range");
+    cli_run(c, "evaluate e.safetensors");
+    cli_expect(c, 2, "evaluate: takes MODEL");
+    cli_run(c, TRAIN " --save no/such/dir/m.safetensors");
+    cli_expect(c, 1, "--save no/such/dir/m.safetensors: folder 'no/such/dir' does not exist");
 }
 
 /* ---- evaluate on one subset of the split; paths checked first; the
@@ -266,9 +159,9 @@ static void test_evaluate_subsets(void **state)
     size_t sizes[3];
     char want[256], want_val[256], text[256];
 
-    NEED_CLI(c);
-    run(c, TRAIN " --epochs 2 --save sub.safetensors");
-    expect(c, 0, "Saved the model");
+    CLI_NEED(c);
+    cli_run(c, TRAIN " --epochs 2 --save sub.safetensors");
+    cli_expect(c, 0, "Saved the model");
     split_sizes(c->out, "20", sizes);
     /* 36 images: floor(25.2, 7.2, 3.6) = 25/7/3, the 1 left to train */
     assert_int_equal(sizes[0], 26);
@@ -276,29 +169,29 @@ static void test_evaluate_subsets(void **state)
     assert_int_equal(sizes[2], 3);
     expected_line(c->out, "test_", sizes[2], want, sizeof want);
     expected_line(c->out, "val_", sizes[1], want_val, sizeof want_val);
-    run(c, "evaluate sub.safetensors data --device cpu --subset test");
-    expect(c, 0, want);
-    expect(c, 0, "Evaluating the test subset: 3 of 36 images in data (split 0.7,0.2,0.1, "
+    cli_run(c, "evaluate sub.safetensors data --device cpu --subset test");
+    cli_expect(c, 0, want);
+    cli_expect(c, 0, "Evaluating the test subset: 3 of 36 images in data (split 0.7,0.2,0.1, "
                  "seed 20");
 
-    run(c, "evaluate sub.safetensors data --device cpu --subset val");
-    expect(c, 0, want_val);
-    run(c, "evaluate sub.safetensors data --device cpu --subset train");
+    cli_run(c, "evaluate sub.safetensors data --device cpu --subset val");
+    cli_expect(c, 0, want_val);
+    cli_run(c, "evaluate sub.safetensors data --device cpu --subset train");
     snprintf(text, sizeof text, "\n%zu images: loss: ", sizes[0]);
-    expect(c, 0, text);
-    run(c, "evaluate sub.safetensors data --device cpu");
-    expect(c, 0, "Evaluating all 36 images in data");
-    expect(c, 0, "\n36 images: loss: ");
+    cli_expect(c, 0, text);
+    cli_run(c, "evaluate sub.safetensors data --device cpu");
+    cli_expect(c, 0, "Evaluating all 36 images in data");
+    cli_expect(c, 0, "\n36 images: loss: ");
 
     /* a split and seed of one's own, given to both commands */
-    run(c, TRAIN " --epochs 1 --split 0.5,0.25,0.25 --seed 7 --save sub7.safetensors");
+    cli_run(c, TRAIN " --epochs 1 --split 0.5,0.25,0.25 --seed 7 --save sub7.safetensors");
     split_sizes(c->out, "7", sizes);
     assert_int_equal(sizes[2], 9); /* 36 x 0.25 */
     expected_line(c->out, "test_", sizes[2], want, sizeof want);
-    run(c, "evaluate sub7.safetensors data --device cpu --subset test --split 0.5,0.25,0.25 "
+    cli_run(c, "evaluate sub7.safetensors data --device cpu --subset test --split 0.5,0.25,0.25 "
            "--seed 7");
-    expect(c, 0, want);
-    expect(c, 0, "Evaluating the test subset: 9 of 36 images");
+    cli_expect(c, 0, want);
+    cli_expect(c, 0, "Evaluating the test subset: 9 of 36 images");
 }
 
 /* --split and --seed mean nothing without --subset; a subset the split
@@ -307,17 +200,17 @@ static void test_evaluate_subset_usage(void **state)
 {
     cli *c = *state;
 
-    NEED_CLI(c);
-    run(c, "evaluate none.safetensors data --split 0.5,0.5");
-    expect(c, 2, "--split: chooses the images of --subset; add --subset");
-    run(c, "evaluate none.safetensors data --seed 3 --subset all");
-    expect(c, 2, "--seed: chooses the images of --subset");
-    run(c, "evaluate none.safetensors data --subset test --split 0.8,0.2");
-    expect(c, 2, "--subset: the split 0.8,0.2 has no test part");
-    run(c, "evaluate none.safetensors data --subset val --split 0.9,0,0.1");
-    expect(c, 2, "--subset: the split 0.9,0,0.1 has no validation part");
-    run(c, "evaluate none.safetensors data --subset everything");
-    expect(c, 2, "--subset: 'everything' is not one of: all, train, val, test");
+    CLI_NEED(c);
+    cli_run(c, "evaluate none.safetensors data --split 0.5,0.5");
+    cli_expect(c, 2, "--split: chooses the images of --subset; add --subset");
+    cli_run(c, "evaluate none.safetensors data --seed 3 --subset all");
+    cli_expect(c, 2, "--seed: chooses the images of --subset");
+    cli_run(c, "evaluate none.safetensors data --subset test --split 0.8,0.2");
+    cli_expect(c, 2, "--subset: the split 0.8,0.2 has no test part");
+    cli_run(c, "evaluate none.safetensors data --subset val --split 0.9,0,0.1");
+    cli_expect(c, 2, "--subset: the split 0.9,0,0.1 has no validation part");
+    cli_run(c, "evaluate none.safetensors data --subset everything");
+    cli_expect(c, 2, "--subset: 'everything' is not one of: all, train, val, test");
 }
 
 static void expect_no_work(const cli *c, const char *what)
@@ -335,33 +228,33 @@ static void test_paths_checked_first(void **state)
     char path[4300];
     FILE *f;
 
-    NEED_CLI(c);
+    CLI_NEED(c);
     snprintf(path, sizeof path, "%s/junk.safetensors", c->dir);
     f = fopen(path, "w");
     assert_non_null(f);
     fputs("not a model\n", f);
     fclose(f);
 
-    run(c, "evaluate junk.safetensors data --device cpu --plot /nonexistent/cm.png");
-    expect(c, 1, "--plot /nonexistent/cm.png: folder '/nonexistent' does not exist");
+    cli_run(c, "evaluate junk.safetensors data --device cpu --plot /nonexistent/cm.png");
+    cli_expect(c, 1, "--plot /nonexistent/cm.png: folder '/nonexistent' does not exist");
     expect_no_work(c, "--plot into a missing folder");
-    run(c, "evaluate junk.safetensors data --device cpu --plot data");
-    expect(c, 1, "--plot data: names a folder");
+    cli_run(c, "evaluate junk.safetensors data --device cpu --plot data");
+    cli_expect(c, 1, "--plot data: names a folder");
     expect_no_work(c, "--plot names a folder");
-    run(c, "evaluate junk.safetensors no-such-data --device cpu");
-    expect(c, 1, "DATA_DIR no-such-data: cannot read it: No such file or directory");
+    cli_run(c, "evaluate junk.safetensors no-such-data --device cpu");
+    cli_expect(c, 1, "DATA_DIR no-such-data: cannot read it: No such file or directory");
     expect_no_work(c, "a missing DATA_DIR");
-    run(c, "evaluate junk.safetensors data/cross/00.png --device cpu");
-    expect(c, 1, "DATA_DIR data/cross/00.png: not a folder");
+    cli_run(c, "evaluate junk.safetensors data/cross/00.png --device cpu");
+    cli_expect(c, 1, "DATA_DIR data/cross/00.png: not a folder");
     expect_no_work(c, "a file as DATA_DIR");
-    run(c, "evaluate none.safetensors data --device cpu");
-    expect(c, 1, "MODEL none.safetensors: cannot read it: No such file or directory");
+    cli_run(c, "evaluate none.safetensors data --device cpu");
+    cli_expect(c, 1, "MODEL none.safetensors: cannot read it: No such file or directory");
     expect_no_work(c, "evaluate: a missing model");
-    run(c, "evaluate data data --device cpu");
-    expect(c, 1, "MODEL data: not a regular file");
+    cli_run(c, "evaluate data data --device cpu");
+    cli_expect(c, 1, "MODEL data: not a regular file");
     expect_no_work(c, "evaluate: a folder as model");
-    run(c, "predict none.safetensors data/cross/00.png --device cpu");
-    expect(c, 1, "MODEL none.safetensors: cannot read it: No such file or directory");
+    cli_run(c, "predict none.safetensors data/cross/00.png --device cpu");
+    cli_expect(c, 1, "MODEL none.safetensors: cannot read it: No such file or directory");
     expect_no_work(c, "predict: a missing model");
 }
 
@@ -400,17 +293,17 @@ static void test_plot_title_fits(void **state)
     cli *c = *state;
     char path[9000];
 
-    NEED_CLI(c);
-    run(c, TRAIN " --epochs 1 --save a_model_with_a_long_name_from_experiment_42.safetensors");
-    expect(c, 0, "Saved the model");
+    CLI_NEED(c);
+    cli_run(c, TRAIN " --epochs 1 --save a_model_with_a_long_name_from_experiment_42.safetensors");
+    cli_expect(c, 0, "Saved the model");
     snprintf(path, sizeof path, "cd '%s' && mkdir -p a_rather_long_folder_name/deeper_still "
              "&& cp -r data a_rather_long_folder_name/deeper_still/"
              "fashion_mnist_three_thousand_images", c->dir);
     assert_int_equal(system(path), 0);
-    run(c, "evaluate a_model_with_a_long_name_from_experiment_42.safetensors "
+    cli_run(c, "evaluate a_model_with_a_long_name_from_experiment_42.safetensors "
            "%s/a_rather_long_folder_name/deeper_still/fashion_mnist_three_thousand_images "
            "--device cpu --plot long.png", c->dir);
-    expect(c, 0, "Confusion matrix plotted to long.png");
+    cli_expect(c, 0, "Confusion matrix plotted to long.png");
     snprintf(path, sizeof path, "%s/long.png", c->dir);
     /* the title and the line under it lie in the top 90 of 900 rows */
     if (ink_at_sides(path, 90, 3))
@@ -424,41 +317,41 @@ static void test_checkpoint_hint(void **state)
     cli *c = *state;
     char path[9000];
 
-    NEED_CLI(c);
-    run(c, TRAIN " --epochs 1 --checkpoint-dir hk");
-    expect(c, 0, "Epoch 1/1");
-    run(c, "predict hk/checkpoint.safetensors data/cross/00.png --device cpu");
-    expect(c, 1, "hk/checkpoint.safetensors is a training checkpoint, not a model file");
-    expect(c, 1, "'clfit train DATA_DIR ... --save FILE'");
-    expect(c, 1, "rerun the same train command with '--checkpoint-dir hk --resume --save "
+    CLI_NEED(c);
+    cli_run(c, TRAIN " --epochs 1 --checkpoint-dir hk");
+    cli_expect(c, 0, "Epoch 1/1");
+    cli_run(c, "predict hk/checkpoint.safetensors data/cross/00.png --device cpu");
+    cli_expect(c, 1, "hk/checkpoint.safetensors is a training checkpoint, not a model file");
+    cli_expect(c, 1, "'clfit train DATA_DIR ... --save FILE'");
+    cli_expect(c, 1, "rerun the same train command with '--checkpoint-dir hk --resume --save "
                  "FILE'");
-    run(c, "evaluate hk/checkpoint.safetensors data --device cpu");
-    expect(c, 1, "rerun the same train command with '--checkpoint-dir hk --resume --save "
+    cli_run(c, "evaluate hk/checkpoint.safetensors data --device cpu");
+    cli_expect(c, 1, "rerun the same train command with '--checkpoint-dir hk --resume --save "
                  "FILE'");
-    run(c, "evaluate hk data --device cpu");
-    expect(c, 1, "hk holds a training checkpoint, not a model file");
-    expect(c, 1, "'--checkpoint-dir hk --resume --save FILE'");
+    cli_run(c, "evaluate hk data --device cpu");
+    cli_expect(c, 1, "hk holds a training checkpoint, not a model file");
+    cli_expect(c, 1, "'--checkpoint-dir hk --resume --save FILE'");
 
     /* elsewhere under another name: it must go back into a folder */
     snprintf(path, sizeof path, "cp '%s/hk/checkpoint.safetensors' '%s/hk1.safetensors'",
              c->dir, c->dir);
     assert_int_equal(system(path), 0);
-    run(c, "predict hk1.safetensors data/cross/00.png --device cpu");
-    expect(c, 1, "put it in a folder as checkpoint.safetensors");
+    cli_run(c, "predict hk1.safetensors data/cross/00.png --device cpu");
+    cli_expect(c, 1, "put it in a folder as checkpoint.safetensors");
 
     /* no hint for what is not a checkpoint */
-    run(c, "predict data/cross/01.png data/cross/00.png --device cpu");
-    expect(c, 1, "not a safetensors file");
+    cli_run(c, "predict data/cross/01.png data/cross/00.png --device cpu");
+    cli_expect(c, 1, "not a safetensors file");
     if (strstr(c->out, "checkpoint"))
         fail_msg("a checkpoint hint for an image:\n%s", c->out);
 
     /* the hint's advice: with all epochs done, --resume only saves */
-    run(c, TRAIN " --epochs 1 --checkpoint-dir hk --resume --save hm.safetensors");
-    expect(c, 0, "Saved the model to hm.safetensors");
+    cli_run(c, TRAIN " --epochs 1 --checkpoint-dir hk --resume --save hm.safetensors");
+    cli_expect(c, 0, "Saved the model to hm.safetensors");
     if (strstr(c->out, "Epoch 1/1"))
         fail_msg("--resume trained again:\n%s", c->out);
-    run(c, "predict hm.safetensors data/cross/00.png --device cpu");
-    expect(c, 0, "data/cross/00.png: ");
+    cli_run(c, "predict hm.safetensors data/cross/00.png --device cpu");
+    cli_expect(c, 0, "data/cross/00.png: ");
 }
 
 int main(void)
@@ -474,5 +367,5 @@ int main(void)
         cmocka_unit_test(test_checkpoint_hint),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, cli_setup, cli_teardown);
 }

@@ -14,6 +14,7 @@
 
 #include "clfit/io.h"
 #include "clfit/log.h"
+#include "core/alloc.h"
 #include "io/model_file.h"
 
 int usage_error(const char *flag, const char *fmt, ...)
@@ -338,4 +339,53 @@ bool writable_place(const char *flag, const char *path, bool is_dir)
                 errno == ENOENT ? "does not exist" : "is not a writable folder");
     free(copy);
     return ok;
+}
+
+char *resolved_path(const char *path)
+{
+    char *copy = strdup(path), *slash, *dir, *out = NULL;
+    const char *base;
+    size_t len;
+
+    if (!copy)
+        return NULL;
+    len = strlen(copy);
+    while (len > 1 && copy[len - 1] == '/')
+        copy[--len] = '\0';
+    slash = strrchr(copy, '/');
+    base = slash ? slash + 1 : copy;
+    if (slash == copy)
+        dir = realpath("/", NULL);
+    else
+        dir = slash ? (*slash = '\0', realpath(copy, NULL)) : realpath(".", NULL);
+    if (dir && clf_add_size(strlen(dir), strlen(base) + 2, &len) && (out = malloc(len)))
+        snprintf(out, len, "%s/%s", strcmp(dir, "/") ? dir : "", base);
+    free(dir);
+    free(copy);
+    return out;
+}
+
+/* The test of outside_data on resolved paths; a file at data's top level
+ * is ignored by the scan. */
+static bool inside_data(const char *path, const char *data, bool is_dir)
+{
+    size_t n = strlen(data);
+    const char *rest = path + n;
+
+    if (strncmp(path, data, n) != 0 || (*rest != '/' && *rest != '\0'))
+        return false;
+    return is_dir || (*rest == '/' && strchr(rest + 1, '/') != NULL);
+}
+
+bool outside_data(const char *flag, const char *path, const char *data_dir, bool is_dir)
+{
+    char *out = resolved_path(path), *data = realpath(data_dir, NULL);
+    bool inside = out && data && inside_data(out, data, is_dir);
+
+    if (inside)
+        fprintf(stderr, "clfit: %s %s is inside the data folder %s; write outputs elsewhere "
+                        "(they would mix with the images)\n", flag, path, data_dir);
+    free(out);
+    free(data);
+    return !inside;
 }

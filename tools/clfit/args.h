@@ -53,6 +53,15 @@ void checkpoint_hint(const char *path);
  * returns false. Checked before the work, not after hours of it. */
 bool writable_place(const char *flag, const char *path, bool is_dir);
 
+/* path with its folder resolved (symlinks, "..") as the kernel sees it;
+ * the folder must exist. malloc'd; NULL when it cannot be resolved. */
+char *resolved_path(const char *path);
+
+/* An output file, or folder (is_dir), that would land among data_dir's
+ * images (a file in a class folder or deeper, a folder anywhere inside:
+ * it would be read as a class) is refused: prints why, returns false. */
+bool outside_data(const char *flag, const char *path, const char *data_dir, bool is_dir);
+
 /* Runs getopt_long over argv and reports a missing value or an unknown
  * flag as a usage error. Returns the option's val, -1 at the end, or '?'
  * after such an error. */

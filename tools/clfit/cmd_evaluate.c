@@ -125,7 +125,10 @@ static int check_paths(const eval_opts *o)
     }
     if (!readable_dir("DATA_DIR", o->data_dir))
         return 1;
-    return o->plot && !writable_place("--plot", o->plot, false) ? 1 : 0;
+    if (o->plot && (!writable_place("--plot", o->plot, false) ||
+                    !outside_data("--plot", o->plot, o->data_dir, false)))
+        return 1;
+    return 0;
 }
 
 static int parse_eval(int argc, char **argv, eval_opts *o)

@@ -166,8 +166,9 @@ static int parse_train(int argc, char **argv, train_opts *o)
     if (is_json(o->model) && !o->base)
         return usage_error("--model", "a .json model is a head for a base; add --base "
                                       "MODEL.json");
-    /* missing model files are found now, not after the images are loaded */
-    if ((o->base && !readable_file("--base", o->base)) ||
+    /* missing files are found now, not after the device opened (seconds)
+     * and the images loaded (minutes) */
+    if (!readable_dir("DATA_DIR", o->data_dir) || (o->base && !readable_file("--base", o->base)) ||
         (is_json(o->model) && !readable_file("--model", o->model)))
         return 1;
     return persist_check(&o->persist, o->data_dir);

@@ -47,7 +47,9 @@ static const char usage_text[] =
     "  --plot FILE.png         loss and accuracy curves, updated every epoch\n"
     "\n"
     "evaluate options: --device, --batch-size N (default 32), --plot FILE.png (the\n"
-    "  confusion matrix), --threads, --on-bad-image, --verbose\n"
+    "  confusion matrix), --subset all|train|val|test (default all: every image;\n"
+    "  test: the test split of train, with its --split and --seed), --split, --seed,\n"
+    "  --threads, --on-bad-image, --verbose\n"
     "predict options: --device, --top K (default 3), --verbose\n"
     "\n"
     "exit codes: 0 success, 1 runtime failure, 2 usage error, 130 interrupted\n";

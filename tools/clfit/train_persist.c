@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "clfit/log.h"
-#include "core/alloc.h"
 #include "clfit/plot.h"
 
 #include "args.h"
@@ -36,75 +35,29 @@ static clf_status check_places(const persist_opts *o)
     return ok ? CLF_OK : CLF_ERR_IO;
 }
 
-/* path with its folder resolved (symlinks, "..") as the kernel sees it:
- * the folder must exist; malloc'd, NULL when it cannot be resolved. */
-static char *resolved(const char *path)
-{
-    char *copy = strdup(path), *slash, *dir, *out = NULL;
-    const char *base;
-    size_t len;
-
-    if (!copy)
-        return NULL;
-    len = strlen(copy);
-    while (len > 1 && copy[len - 1] == '/')
-        copy[--len] = '\0';
-    slash = strrchr(copy, '/');
-    base = slash ? slash + 1 : copy;
-    if (slash == copy)
-        dir = realpath("/", NULL);
-    else
-        dir = slash ? (*slash = '\0', realpath(copy, NULL)) : realpath(".", NULL);
-    if (dir && clf_add_size(strlen(dir), strlen(base) + 2, &len) && (out = malloc(len)))
-        snprintf(out, len, "%s/%s", strcmp(dir, "/") ? dir : "", base);
-    free(dir);
-    free(copy);
-    return out;
-}
-
-/* True when an output at `path` would land among data's images: a file
- * in a class folder (or deeper), or a folder anywhere in data (it would
- * be read as a class). A file at data's top level is ignored by the scan.
- * Both paths are resolved. */
-static bool inside_data(const char *path, const char *data, bool is_dir)
-{
-    size_t n = strlen(data);
-    const char *rest = path + n;
-
-    if (strncmp(path, data, n) != 0 || (*rest != '/' && *rest != '\0'))
-        return false;
-    return is_dir || (*rest == '/' && strchr(rest + 1, '/') != NULL);
-}
-
 /* Two outputs on one file, or an output inside the data folder (it would
  * overwrite an image or become a class folder), are refused up front. */
 static bool outputs_apart(const persist_opts *o, const char *data_dir)
 {
     const char *flag[4] = {"--save", "--log", "--plot", "--checkpoint-dir"};
     const char *given[4] = {o->save, o->log, o->plot, o->checkpoint_dir};
-    char *path[4] = {NULL}, *data = realpath(data_dir, NULL);
+    char *path[4] = {NULL};
     bool ok = true;
 
     for (int i = 0; i < 4 && ok; i++) {
         if (!given[i])
             continue;
-        path[i] = resolved(given[i]);
+        path[i] = resolved_path(given[i]);
         for (int j = 0; j < i && path[i]; j++)
             if (path[j] && !strcmp(path[i], path[j])) {
                 fprintf(stderr, "clfit: %s and %s both name %s; give each its own file\n",
                         flag[j], flag[i], path[i]);
                 ok = false;
             }
-        if (ok && path[i] && data && inside_data(path[i], data, i == 3)) {
-            fprintf(stderr, "clfit: %s %s is inside the data folder %s; write outputs "
-                            "elsewhere (they would mix with the images)\n", flag[i], given[i],
-                    data_dir);
-            ok = false;
-        }
+        ok = ok && outside_data(flag[i], given[i], data_dir, i == 3);
     }
     for (int i = 0; i < 4; i++)
         free(path[i]);
-    free(data);
     return ok;
 }
 
