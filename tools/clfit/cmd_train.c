@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clfit/data.h"
 #include "clfit/device.h"
@@ -175,12 +176,32 @@ static int parse_train(int argc, char **argv, train_opts *o)
 }
 
 static volatile sig_atomic_t interrupted;
+static struct timespec first_sigint;
 
+static long ms_since(const struct timespec *t)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now); /* async-signal-safe */
+    return (long)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/* The first Ctrl-C asks for a checkpoint; a second one ends the process at
+ * once. A repeat within a second is the same Ctrl-C delivered twice (as
+ * timeout(1) and other wrappers do, to the process and to its group), so it
+ * is ignored. */
 static void on_sigint(int sig)
 {
     (void)sig;
-    interrupted = 1;
-    signal(SIGINT, SIG_DFL); /* a second Ctrl-C ends the process at once */
+    if (!interrupted) {
+        clock_gettime(CLOCK_MONOTONIC, &first_sigint);
+        interrupted = 1;
+        return;
+    }
+    if (ms_since(&first_sigint) < 1000)
+        return;
+    signal(SIGINT, SIG_DFL);
+    raise(SIGINT);
 }
 
 /* Everything a run holds, released in one place. */
