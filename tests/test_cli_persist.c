@@ -219,6 +219,23 @@ static void expect_no_work(const cli *c, const char *what)
         fail_msg("%s: work started before the error:\n%s", what, c->out);
 }
 
+/* Commands refused before any work, and what each must say. */
+static const struct {
+    const char *args, *message;
+} refusals[] = {
+    {"evaluate junk.safetensors data --plot /nonexistent/cm.png",
+     "--plot /nonexistent/cm.png: folder '/nonexistent' does not exist"},
+    {"evaluate junk.safetensors data --plot data", "--plot data: names a folder"},
+    {"evaluate junk.safetensors no-such-data",
+     "DATA_DIR no-such-data: cannot read it: No such file or directory"},
+    {"evaluate junk.safetensors data/cross/00.png", "DATA_DIR data/cross/00.png: not a folder"},
+    {"evaluate none.safetensors data",
+     "MODEL none.safetensors: cannot read it: No such file or directory"},
+    {"evaluate data data", "MODEL data: not a regular file"},
+    {"predict none.safetensors data/cross/00.png",
+     "MODEL none.safetensors: cannot read it: No such file or directory"},
+};
+
 /* A missing model, data folder or plot folder is an error (exit 1) before
  * the device opens (seconds on a cold OpenCL cache) and the images load.
  * The model here is not a model at all: nothing may read it first. */
@@ -235,27 +252,11 @@ static void test_paths_checked_first(void **state)
     fputs("not a model\n", f);
     fclose(f);
 
-    cli_run(c, "evaluate junk.safetensors data --device cpu --plot /nonexistent/cm.png");
-    cli_expect(c, 1, "--plot /nonexistent/cm.png: folder '/nonexistent' does not exist");
-    expect_no_work(c, "--plot into a missing folder");
-    cli_run(c, "evaluate junk.safetensors data --device cpu --plot data");
-    cli_expect(c, 1, "--plot data: names a folder");
-    expect_no_work(c, "--plot names a folder");
-    cli_run(c, "evaluate junk.safetensors no-such-data --device cpu");
-    cli_expect(c, 1, "DATA_DIR no-such-data: cannot read it: No such file or directory");
-    expect_no_work(c, "a missing DATA_DIR");
-    cli_run(c, "evaluate junk.safetensors data/cross/00.png --device cpu");
-    cli_expect(c, 1, "DATA_DIR data/cross/00.png: not a folder");
-    expect_no_work(c, "a file as DATA_DIR");
-    cli_run(c, "evaluate none.safetensors data --device cpu");
-    cli_expect(c, 1, "MODEL none.safetensors: cannot read it: No such file or directory");
-    expect_no_work(c, "evaluate: a missing model");
-    cli_run(c, "evaluate data data --device cpu");
-    cli_expect(c, 1, "MODEL data: not a regular file");
-    expect_no_work(c, "evaluate: a folder as model");
-    cli_run(c, "predict none.safetensors data/cross/00.png --device cpu");
-    cli_expect(c, 1, "MODEL none.safetensors: cannot read it: No such file or directory");
-    expect_no_work(c, "predict: a missing model");
+    for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
+        cli_run(c, "%s --device cpu", refusals[i].args);
+        cli_expect(c, 1, refusals[i].message);
+        expect_no_work(c, refusals[i].args);
+    }
 }
 
 /* Whether rows [0, rows) of the PNG at path have ink (a pixel darker than
