@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "support/cli.h"
+#include "support/fixtures.h"
 #include "support/tmpdir.h"
 
 #define TRAIN "train data --device cpu --image-size 8 --batch-size 4 --epochs 1"
@@ -127,6 +128,10 @@ static void test_resume_refusals(void **state)
 
     cli_run(c, TRAIN " --checkpoint-dir ck --learning-rate 0.01");
     cli_expect(c, 0, "test_accuracy");
+    /* a new run never replaces an earlier run's checkpoint unasked */
+    cli_run(c, TRAIN " --checkpoint-dir ck --learning-rate 0.01");
+    refused_early(c, "--checkpoint-dir ck already holds a checkpoint of another run; add "
+                     "--resume to continue it, or move it away");
     cli_run(c, TRAIN " --checkpoint-dir ck --resume --learning-rate 0.02 --epochs 2");
     cli_expect(c, 1, "\"learning_rate\":0.01,");
     cli_expect(c, 1, "\"learning_rate\":0.02,");
@@ -149,6 +154,47 @@ static void test_bad_base_before_images(void **state)
     refused_early(c, "base.json: not valid JSON");
 }
 
+/* Writes the fixture head Flatten -> Dense(4, softmax) with `units` units
+ * to c->dir/name. */
+static void write_head(const cli *c, const char *name, int units)
+{
+    char path[4400], *text, *at;
+    size_t len;
+
+    text = (char *)tmpdir_read(CLFIT_SOURCE_DIR "/tests/fixtures/keras/head_flatten_tf2.json",
+                               &len);
+    assert_non_null(text);
+    at = strstr(text, "\"units\": 4");
+    assert_non_null(at);
+    at[strlen("\"units\": ")] = (char)('0' + units);
+    snprintf(path, sizeof path, "%s/%s", c->dir, name);
+    assert_int_equal(tmpdir_write(path, text, len), 0);
+    free(text);
+}
+
+/* A Keras JSON head on a base must end in as many units as DATA_DIR has
+ * classes (3 here): one that does trains, one that does not is refused
+ * before the images load. */
+static void test_json_head_on_base(void **state)
+{
+    cli *c = *state;
+    const char *base = fixture_mobilenet_json();
+
+    CLI_NEED(c);
+    if (!base) {
+        print_message("%s\n", FIXTURE_FETCH_HINT);
+        skip();
+    }
+    write_head(c, "head3.json", 3);
+    write_head(c, "head4.json", 4);
+    cli_run(c, "train data --device cpu --image-size 32 --epochs 1 --base '%s' "
+               "--model head4.json", base);
+    refused_early(c, "head4.json ends in 4 classes, but 3 are wanted");
+    cli_run(c, "train data --device cpu --image-size 32 --epochs 1 --base '%s' "
+               "--model head3.json", base);
+    cli_expect(c, 0, "test_accuracy");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_outputs_apart),
         cmocka_unit_test(test_resume_refusals),
         cmocka_unit_test(test_bad_base_before_images),
+        cmocka_unit_test(test_json_head_on_base),
     };
 
     return cmocka_run_group_tests(tests, cli_setup, cli_teardown);

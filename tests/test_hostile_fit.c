@@ -1,5 +1,6 @@
 /* A loss that becomes NaN or infinite stops fit() with CLF_ERR_NUMERIC and
- * an error naming the epoch and the step, on every backend.
+ * an error naming the epoch and the step, on every backend; a loader the
+ * compiled model cannot take stops it before the first step.
  *
  * The Dense kernel is overwritten from fit()'s own callbacks at a known
  * point, so the epoch and step where the loss goes bad are known by
@@ -95,6 +96,13 @@ static void on_step(void *user, int epoch, size_t step, size_t steps,
         poison(r);
 }
 
+static void count_step(void *user, int epoch, size_t step, size_t steps,
+                       const clf_metrics *running, double seconds)
+{
+    (void)epoch, (void)step, (void)steps, (void)running, (void)seconds;
+    (*(int *)user)++;
+}
+
 static clf_status on_epoch_end(void *user, const clf_epoch_logs *logs)
 {
     run *r = user;
@@ -145,6 +153,35 @@ static void inf_after_epoch(const char *device)
     expect_stop(device, 0.0f, -1e38f, 0, 0, "the loss became infinite", 2, 1);
 }
 
+/* A validation loader with batches larger than compile's batch size is
+ * refused before the first step (no step taken, nothing counted), naming
+ * both sizes; it used to fail only at the first validation, an epoch in. */
+static void cpu_val_batch_too_big(void **state)
+{
+    run r = {.at_epoch = -1};
+    clf_fit_position pos = {0};
+    clf_loader *val;
+    size_t idx[N];
+    int steps = 0;
+    clf_fit_callbacks cb = {.user = &steps, .on_step = count_step};
+
+    (void)state;
+    open_run(&r, "cpu");
+    for (int i = 0; i < N; i++)
+        idx[i] = (size_t)i;
+    assert_int_equal(clf_loader_create(r.ds, idx, N, 2 * BATCH, false, 1, &val), CLF_OK);
+    logcap_begin();
+    assert_int_equal(clf_fit(r.model, r.train, val, 1, &pos, &cb), CLF_ERR_ARG);
+    if (!LOGCAP_HAS("validation loader gives batches of 8 images", "at most 4"))
+        fail_msg("log does not name the sizes:\n%s", logcap_text());
+    logcap_end();
+    assert_int_equal(steps, 0);
+    assert_int_equal(pos.epoch, 0);
+    assert_int_equal(pos.step, 0);
+    clf_loader_free(val);
+    close_run(&r);
+}
+
 static void cpu_nan_after_epoch(void **state) { (void)state; nan_after_epoch("cpu"); }
 static void cpu_nan_mid_epoch(void **state) { (void)state; nan_mid_epoch("cpu"); }
 static void cpu_inf(void **state) { (void)state; inf_after_epoch("cpu"); }
@@ -158,6 +195,7 @@ int main(void)
         cmocka_unit_test(cpu_nan_after_epoch), cmocka_unit_test(cpu_nan_mid_epoch),
         cmocka_unit_test(cpu_inf),             cmocka_unit_test(ocl_nan_after_epoch),
         cmocka_unit_test(ocl_nan_mid_epoch),   cmocka_unit_test(ocl_inf),
+        cmocka_unit_test(cpu_val_batch_too_big),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -195,13 +195,34 @@ static void next_epoch(clf_fit_position *pos)
     pos->partial_seconds = 0.0;
 }
 
+/* A loader whose batches the compiled model cannot take is refused before
+ * the first step, not an epoch later at the first validation. */
+static clf_status check_loader(const clf_model *m, const clf_loader *ld, const char *which)
+{
+    if (!m->ready) {
+        CLF_LOG_ERROR("fit: compile the model before fitting it");
+        return CLF_ERR_ARG;
+    }
+    if (clf_loader_batch_size(ld) > m->max_batch) {
+        CLF_LOG_ERROR("fit: the %s loader gives batches of %d images, but the model was "
+                      "compiled for at most %d; compile with a batch size of at least %d",
+                      which, clf_loader_batch_size(ld), m->max_batch, clf_loader_batch_size(ld));
+        return CLF_ERR_ARG;
+    }
+    return CLF_OK;
+}
+
 clf_status clf_fit(clf_model *m, clf_loader *train, clf_loader *val, int epochs,
                    clf_fit_position *pos, const clf_fit_callbacks *cb)
 {
     batch_buf tb = {0}, vb = {0};
     clf_status st;
 
-    st = batch_alloc(clf_loader_dataset(train), clf_loader_batch_size(train), &tb);
+    st = check_loader(m, train, "training");
+    if (st == CLF_OK && val)
+        st = check_loader(m, val, "validation");
+    if (st == CLF_OK)
+        st = batch_alloc(clf_loader_dataset(train), clf_loader_batch_size(train), &tb);
     if (st == CLF_OK && val)
         st = batch_alloc(clf_loader_dataset(val), clf_loader_batch_size(val), &vb);
     if (st == CLF_OK)

@@ -1,8 +1,11 @@
 /* clfit train DATA_DIR: load, split, build, compile, fit, test. */
+#include <dirent.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "clfit/data.h"
@@ -305,9 +308,33 @@ static const char *base_layer(const train_opts *o)
     return o->base_layer ? o->base_layer : "out_relu";
 }
 
+/* The class folders of DATA_DIR as the loader will count them (hidden
+ * names skipped, links followed), at least 2; an empty one is refused
+ * later, when the images are loaded. */
+static int class_folders(const char *data_dir)
+{
+    DIR *d = opendir(data_dir);
+    struct dirent *e;
+    char path[PATH_MAX];
+    struct stat sb;
+    int n = 0;
+
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (snprintf(path, sizeof path, "%s/%s", data_dir, e->d_name) < (int)sizeof path &&
+            stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) && n < INT_MAX)
+            n++;
+    }
+    if (d)
+        closedir(d);
+    return n < 2 ? 2 : n;
+}
+
 /* A --base that cannot be read or cut is found before the images are
- * decoded (minutes), by building the model once for two classes; the
- * base is read twice, a fraction of a second. */
+ * decoded (minutes), by building the model once for the folder's classes
+ * (a head from a JSON file must end in that many); the base is read
+ * twice, a fraction of a second. */
 static clf_status check_base(const train_opts *o)
 {
     clf_model *m = NULL;
@@ -315,8 +342,8 @@ static clf_status check_base(const train_opts *o)
 
     if (!o->base)
         return CLF_OK;
-    st = clf_model_create_with_base(o->base, base_layer(o), o->model, o->height, o->width, 2,
-                                    o->seed, &m);
+    st = clf_model_create_with_base(o->base, base_layer(o), o->model, o->height, o->width,
+                                    class_folders(o->data_dir), o->seed, &m);
     clf_model_free(m);
     return st;
 }

@@ -77,6 +77,13 @@ int persist_check(const persist_opts *o, const char *data_dir)
                         "yet; run without --resume to start training\n", o->checkpoint_dir);
         return 1;
     }
+    /* an earlier run's checkpoint is kept unless the user says otherwise */
+    if (!o->resume && o->checkpoint_dir && clf_checkpoint_exists(o->checkpoint_dir)) {
+        fprintf(stderr, "clfit: --checkpoint-dir %s already holds a checkpoint of another run; "
+                        "add --resume to continue it, or move it away (or choose another "
+                        "folder) to start over\n", o->checkpoint_dir);
+        return 1;
+    }
     if (check_places(o) != CLF_OK || !outputs_apart(o, data_dir))
         return 1;
     return 0;
@@ -154,9 +161,6 @@ clf_status persist_begin(persist *p, const persist_opts *o, clf_model *m, int ep
     make_title(p);
     if (o->resume)
         st = resume(p, epochs, steps);
-    else if (o->checkpoint_dir && clf_checkpoint_exists(o->checkpoint_dir))
-        printf("Note: %s already holds a checkpoint; this new run replaces it (add --resume "
-               "to continue it instead).\n", o->checkpoint_dir);
     if (st == CLF_OK && o->log)
         st = clf_history_csv_start(o->log, p->ts.history, p->ts.n_history);
     return st;
