@@ -4,17 +4,19 @@
  *   "linear"  Input(3, H, W) -> Flatten -> Dense(classes, softmax)
  *   "mlp:N"   Input(3, H, W) -> Flatten -> Dense(N, relu)
  *                                       -> Dense(classes, softmax)
- * (Input is channels-first, as a PyTorch ToTensor batch.) Imported Keras
- * models go through the same path (host/model/model_internal.h,
- * clf_model_from_desc).
+ * (Input is channels-first, as a PyTorch ToTensor batch.) Transfer models
+ * (clf_model_create_with_base) and models read from a file
+ * (clf_model_load, io.h) are graphs of the same layers, built from Keras
+ * and TF.js configs, and are used through the same functions.
  *
  * Life cycle: create -> (write weights) -> compile on a backend -> train /
  * test / predict batches -> free. compile uploads the weights; from then
  * on weights, gradients and optimizer state live on the device, and a
  * step moves only the batch in (uint8 images, int32 labels) and, when
  * asked, a few floats out. The loss is softmax + sparse categorical
- * cross-entropy computed together from the logits (DESIGN.md); the
- * metrics are that loss and accuracy.
+ * cross-entropy computed together from the logits, as log-sum-exp of the
+ * logits minus the label's logit (no probability is rounded to 0 before
+ * its log is taken); the metrics are that loss and accuracy.
  *
  * Every function that can fail returns a clf_status and logs why.
  */
