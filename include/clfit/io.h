@@ -3,20 +3,23 @@
  *
  * Model files and checkpoints are safetensors files (8-byte little-endian
  * header length, JSON header, raw little-endian float32 data), readable by
- * Python's safetensors and by tools/ref/read_safetensors.py. Their
+ * Python's safetensors and by any reader of that format (the source tree's
+ * tools/ref/read_safetensors.py uses only json, struct and numpy). Their
  * "__metadata__" (strings only, as the format requires) carries:
  *
  *   clfit.format          "model" or "checkpoint"
  *   clfit.format_version  "1"
- *   clfit.model_config    the Keras-style model config (Functional), as
- *                         io/keras_json.h writes and reads it
+ *   clfit.model_config    the Keras model config (Functional), in the
+ *                         JSON form of Keras's model.to_json()
  *   clfit.input           {"height", "width", "channels", "layout":
  *                         "channels_first" | "channels_last"}; Keras
  *                         configs have no place for the input layout
  *   clfit.class_names     JSON array of the class names, label order
  *   clfit.preprocess      "unit", "symmetric" or "none"
  *   clfit.base            where a frozen base came from, or ""
- *   clfit.crc32           CRC-32 of the rest (io/safetensors.h)
+ *   clfit.crc32           CRC-32 (zlib's) of every other metadata entry
+ *                         (key, NUL, value, NUL; keys sorted bytewise),
+ *                         then of the whole data section: 8 hex digits
  *
  * Tensors are named as Keras names them ("dense/kernel"). A transfer
  * model's frozen base is part of the model's graph, so its weights (and
