@@ -418,6 +418,8 @@ static void empty_classes(void **state)
     assert_non_null(strstr(log.text, "empty class folder: 'b'"));
     assert_non_null(strstr(log.text, "empty class folder: 'c'"));
     assert_null(strstr(log.text, "empty class folder: 'a'"));
+    assert_non_null(strstr(log.text, "add images to them or remove them"));
+    assert_null(strstr(log.text, "allow_empty_classes")); /* CLI users read it too */
 
     o.allow_empty_classes = true;
     assert_int_equal(load(f->root, &o, &ds, &log), CLF_OK);
@@ -426,6 +428,28 @@ static void empty_classes(void **state)
     assert_int_equal(log.warnings, 3); /* c/zero.jpg, then b and c empty */
     assert_non_null(strstr(log.text, "class folder 'b'"));
     assert_non_null(strstr(log.text, "class folder 'c'"));
+    clf_dataset_free(ds);
+}
+
+/* One class and one image in words; a text file named .jpg is quoted as
+ * text, not as hex bytes. */
+static void one_class_in_words(void **state)
+{
+    static const char csv[] = "name,size\nx,1\n";
+    fixture_dir *f = *state;
+    clf_data_opts o = small_opts();
+    clf_dataset *ds = NULL;
+    captured_log log;
+
+    assert_int_equal(make_dir(f->root, "only"), 0);
+    assert_int_equal(put_solid_png(f->root, "only/x.png", 2, 2, 1, 2, 3), 0);
+    assert_int_equal(put_bytes(f->root, "only/list.jpg", csv, sizeof csv - 1), 0);
+    assert_int_equal(load(f->root, &o, &ds, &log), CLF_OK);
+    if (!strstr(log.text, "found 1 image in 1 class in"))
+        fail_msg("no singular count in:\n%s", log.text);
+    if (!strstr(log.text, "list.jpg': not an image: it starts with the text "
+                          "\"name,size\\nx,1\\n\""))
+        fail_msg("the text file is not quoted as text in:\n%s", log.text);
     clf_dataset_free(ds);
 }
 
@@ -648,6 +672,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(fail_stops_at_first, setup, teardown),
         cmocka_unit_test_setup_teardown(unreadable_file, setup, teardown),
         cmocka_unit_test_setup_teardown(empty_classes, setup, teardown),
+        cmocka_unit_test_setup_teardown(one_class_in_words, setup, teardown),
         cmocka_unit_test_setup_teardown(no_class_folders, setup, teardown),
         cmocka_unit_test_setup_teardown(no_usable_images, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_options, setup, teardown),

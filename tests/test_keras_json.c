@@ -279,6 +279,41 @@ static void test_bad_json(void **state)
                  "Bidirectional", "not supported");
 }
 
+/* Bytes in[0..len) are refused as JSON with a log holding `says` and no
+ * control byte (raw bytes would garble the user's terminal). */
+static void expect_not_json(const void *in, size_t len, const char *says)
+{
+    clf_graph_desc g;
+    const char *log;
+
+    logcap_begin();
+    assert_int_equal(clf_keras_json_parse(in, len, "model.json", &g), CLF_ERR_FORMAT);
+    logcap_end();
+    log = logcap_text();
+    if (!LOGCAP_HAS("model.json: not valid JSON", says))
+        fail_msg("log lacks '%s': %s", says, log);
+    for (const char *c = log; *c; c++)
+        if ((unsigned char)*c < 0x20 && *c != '\n')
+            fail_msg("log holds the raw byte 0x%02x: %s", (unsigned char)*c, log);
+}
+
+/* Binary files given as model.json: said what they are, never echoed. */
+static void test_binary_not_json(void **state)
+{
+    static const unsigned char png[16] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
+                                          0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+    static const unsigned char st[] = "\x1d\0\0\0\0\0\0\0{\"clfit.format\": \"model\"}  ";
+    static const unsigned char other[] = "\x0d\0\0\0\0\0\0\0{\"w\": {}}     ";
+    static const unsigned char noise[12] = {1, 2, 3, 0xfe, 0x1b, '[', '2', 'J', 7, 8, 9, 0};
+
+    (void)state;
+    expect_not_json(png, sizeof png, "this is a PNG image, not a Keras/TF.js model.json");
+    expect_not_json(st, sizeof st - 1, "this is a clfit model file (safetensors)");
+    expect_not_json(other, sizeof other - 1, "this is a safetensors weights file");
+    expect_not_json(noise, sizeof noise, "binary data (starting 01 02 03 fe 1b 5b 32 4a)");
+    expect_not_json("{\"a\": x\x1b[2J}", 12, "near \"x\\x1b[2J}\"");
+}
+
 static void test_bad_layers(void **state)
 {
     (void)state;
@@ -435,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_tfjs_saved_model),
         cmocka_unit_test(test_input_size_override),
         cmocka_unit_test(test_bad_json),
+        cmocka_unit_test(test_binary_not_json),
         cmocka_unit_test(test_bad_layers),
         cmocka_unit_test(test_bad_connections),
         cmocka_unit_test(test_bad_shapes),

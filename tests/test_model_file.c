@@ -291,6 +291,33 @@ static void test_missing_and_extra_tensors(void **state)
     clf_model_free(m);
 }
 
+/* Version 0 (or "x") is unsupported, not blamed on a newer clfit. */
+static void test_version_below_one(void **state)
+{
+    static const char *const versions[] = {"0", "x"};
+    clf_model *m = linear_model(1);
+    clf_st_writer w;
+    unsigned char *buf;
+    size_t len;
+
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        writer_of(&w, m);
+        replace_meta(&w, CLF_MF_VERSION, versions[i]);
+        assert_int_equal(clf_st_writer_serialize(&w, true, &buf, &len), CLF_OK);
+        logcap_begin();
+        assert_int_equal(load_bytes(buf, len, "old.safetensors"), CLF_ERR_FORMAT);
+        assert_true(LOGCAP_HAS("old.safetensors: unsupported format version", versions[i],
+                               "reads versions 1 to 1"));
+        if (strstr(logcap_text(), "newer"))
+            fail_msg("version %s blamed on a newer clfit:\n%s", versions[i], logcap_text());
+        logcap_end();
+        free(buf);
+        clf_st_writer_free(&w);
+    }
+    clf_model_free(m);
+}
+
 static void test_bad_metadata(void **state)
 {
     clf_model *m = linear_model(1);
@@ -304,6 +331,7 @@ static void test_bad_metadata(void **state)
     writer_of(&w, m);
     replace_meta(&w, CLF_MF_VERSION, "2");
     expect_load_fails(&w, CLF_ERR_UNSUPPORTED, "format version \"2\"", "reads versions 1 to 1");
+
 
     writer_of(&w, m);
     replace_meta(&w, CLF_MF_FORMAT, "checkpoint");
@@ -416,6 +444,9 @@ static void test_other_files(void **state)
         {"empty.safetensors", "", 0, "0 bytes is too short"},
         {"big.safetensors", big_len, sizeof big_len, "header length of 4096 bytes"},
         {"foreign.safetensors", foreign, sizeof foreign, "not one clfit wrote"},
+        {"model.json", "{\"format\": \"layers-model\", \"modelTopology\": {}}", 47,
+         "it is JSON, like a TF.js/Keras model.json"},
+        {"tiny.json", " {}\n", 4, "used with 'train --base'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tmpdir_path(path, sizeof path, dir, cases[i].name);
@@ -527,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_shapes_differ_from_config),
         cmocka_unit_test(test_missing_and_extra_tensors),
         cmocka_unit_test(test_bad_metadata),
+        cmocka_unit_test(test_version_below_one),
         cmocka_unit_test(test_non_finite_values),
         cmocka_unit_test(test_truncated_at_every_byte),
         cmocka_unit_test(test_flipped_header_bytes),

@@ -54,9 +54,14 @@ static clf_status list_devices(bool quiet, clf_device_desc **out, size_t *count)
     return st;
 }
 
+/* No platform is a warning here: a listing still has the cpu backend. */
 clf_status clf_devices_list(clf_device_desc **out, size_t *count)
 {
-    return list_devices(false, out, count);
+    clf_status st = list_devices(true, out, count);
+
+    if (st == CLF_ERR_NO_PLATFORM)
+        clf_ocl_log_no_platform(CLF_LOG_WARN);
+    return st;
 }
 
 /* Logs the devices a spec can name, one per line. */

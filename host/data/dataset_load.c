@@ -103,9 +103,9 @@ static clf_status check_classes(const clf_dataset *ds, const char *dir, bool all
     for (int c = 0; c < ds->classes; c++)
         empty += count[c] == 0;
     if (empty && !allow)
-        CLF_LOG_ERROR("%zu of %d class folders in '%s' have no usable image; add images, "
-                      "remove the folders (library callers: allow_empty_classes):",
-                      empty, ds->classes, dir);
+        CLF_LOG_ERROR("%zu of %d class folders in '%s' %s no usable image; add images to "
+                      "%s or remove %s:", empty, ds->classes, dir, empty == 1 ? "has" : "have",
+                      empty == 1 ? "it" : "them", empty == 1 ? "it" : "them");
     for (int c = 0; c < ds->classes; c++) {
         if (count[c] != 0)
             continue;
@@ -284,8 +284,9 @@ clf_status clf_dataset_load(const char *dir, const clf_data_opts *o, clf_dataset
     if (st == CLF_OK)
         save_cache(&L);
     if (st == CLF_OK)
-        CLF_LOG_INFO("found %zu images in %d classes in '%s' (%zu skipped)", L.ds->n,
-                     L.ds->classes, dir, L.ds->skipped);
+        CLF_LOG_INFO("found %zu image%s in %d class%s in '%s' (%zu skipped)", L.ds->n,
+                     L.ds->n == 1 ? "" : "s", L.ds->classes, L.ds->classes == 1 ? "" : "es",
+                     dir, L.ds->skipped);
 done:
     free(L.ok);
     free(L.stamps);

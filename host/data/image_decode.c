@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/excerpt.h"
 
 void clf_image_free(clf_image *im)
 {
@@ -77,15 +78,21 @@ static const char *unsupported(const uint8_t *d, size_t len)
     return NULL;
 }
 
+/* How the file starts: as quoted text when its first bytes are
+ * printable (a CSV or HTML page named .jpg), else as hex bytes. */
 static void say_unknown(const uint8_t *d, size_t len, char *why, size_t why_size)
 {
-    char hex[3 * 8 + 1] = "";
-    size_t n = len < 8 ? len : 8;
+    char start[4 * 16 + 1];
 
-    for (size_t i = 0; i < n; i++)
-        snprintf(hex + 3 * i, sizeof hex - 3 * i, "%s%02x", i ? " " : "", d[i]);
+    if (clf_is_text(d, len, 16)) {
+        clf_excerpt(d, len, 16, start, sizeof start);
+        clf_why(why, why_size, "not an image: it starts with the text \"%s\" (%zu bytes)",
+                start, len);
+        return;
+    }
+    clf_hex_bytes(d, len, 8, start, sizeof start);
     clf_why(why, why_size, "not an image: unrecognised content (%zu bytes, starting %s)", len,
-        hex);
+            start);
 }
 
 clf_status clf_image_decode(const uint8_t *data, size_t len, const char *name, clf_image *out,

@@ -12,6 +12,7 @@
 
 #include "clfit/log.h"
 #include "core/alloc.h"
+#include "core/excerpt.h"
 #include "io/file_read.h"
 #include "io/keras_layers.h"
 
@@ -561,21 +562,86 @@ static void locate(const char *text, size_t at, int *line, int *col)
         }
 }
 
+/* Whether b[0..len) holds the bytes of s (a bounded strstr). */
+static bool has_bytes(const unsigned char *b, size_t len, const char *s)
+{
+    size_t n = strlen(s);
+
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(b + i, s, n) == 0)
+            return true;
+    return false;
+}
+
+/* What a binary file given as JSON is, from its first bytes: a
+ * safetensors file (a small little-endian header length, then '{'), a
+ * PNG or a JPEG image; NULL when it is none of those. */
+static const char *binary_kind(const unsigned char *b, size_t len)
+{
+    if (len >= 9 && b[8] == '{' && !b[4] && !b[5] && !b[6] && !b[7])
+        return has_bytes(b, len < 65536 ? len : 65536, "\"clfit.format\"")
+                   ? "a clfit model file (safetensors)"
+                   : "a safetensors weights file";
+    if (len >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return "a PNG image";
+    if (len >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff)
+        return "a JPEG image";
+    return NULL;
+}
+
+/* Binary data rather than text: a NUL, or more than 4 other control
+ * bytes (not tab, CR or LF), in the first 64 bytes. UTF-8 text has none;
+ * a stray one is shown escaped in the excerpt instead. */
+static bool looks_binary(const unsigned char *b, size_t len)
+{
+    int control = 0;
+
+    for (size_t i = 0; i < len && i < 64; i++) {
+        if (b[i] == 0)
+            return true;
+        control += (b[i] < 0x20 && !strchr("\t\r\n", b[i])) || b[i] == 0x7f;
+    }
+    return control > 4;
+}
+
+/* The parse error: a binary file is named for what it is, and the
+ * excerpt of a text file has its control bytes escaped. */
+static void log_not_json(const char *text, size_t len, const char *end, const char *what)
+{
+    size_t at = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
+    char near[4 * 20 + 1];
+    int line, col;
+
+    if (looks_binary((const unsigned char *)text, len)) {
+        clf_hex_bytes(text, len, 8, near, sizeof near);
+        CLF_LOG_ERROR("%s: not valid JSON: binary data (starting %s), not a Keras/TF.js "
+                      "model.json", what, near);
+        return;
+    }
+    locate(text, at, &line, &col);
+    clf_excerpt(text + at, len - at, 20, near, sizeof near);
+    CLF_LOG_ERROR("%s: not valid JSON (error at line %d, column %d, near \"%s\")", what,
+                  line, col, near);
+}
+
 clf_status clf_keras_json_parse(const char *text, size_t len, const char *what,
                                 clf_graph_desc *out)
 {
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    const char *kind = binary_kind((const unsigned char *)text, len), *end = NULL;
+    cJSON *root;
     clf_status st;
 
     memset(out, 0, sizeof *out);
+    /* before parsing: cJSON skips NULs and control bytes as blanks, so a
+     * safetensors file's JSON header can parse */
+    if (kind) {
+        CLF_LOG_ERROR("%s: not valid JSON: this is %s, not a Keras/TF.js model.json", what,
+                      kind);
+        return CLF_ERR_FORMAT;
+    }
+    root = cJSON_ParseWithLengthOpts(text, len, &end, false);
     if (!root) {
-        size_t at = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
-        int line, col;
-
-        locate(text, at, &line, &col);
-        CLF_LOG_ERROR("%s: not valid JSON (error at line %d, column %d, near \"%.*s\")",
-                      what, line, col, (int)(len - at < 20 ? len - at : 20), text + at);
+        log_not_json(text, len, end, what);
         return CLF_ERR_FORMAT;
     }
     st = clf_keras_json_from_cjson(root, what, out);

@@ -190,10 +190,17 @@ clf_status clf_mf_check_kind(const clf_st_file *f, const char *kind)
     if (!ver)
         return CLF_ERR_FORMAT;
     v = strtol(ver, &end, 10);
-    if (*end || end == ver || v < 1 || v > CLF_MODEL_FORMAT_VERSION) {
-        CLF_LOG_ERROR("%s: format version \"%s\"; this clfit reads versions 1 to %d (a newer "
-                      "clfit wrote it?)", f->what, ver, CLF_MODEL_FORMAT_VERSION);
-        return v > CLF_MODEL_FORMAT_VERSION ? CLF_ERR_UNSUPPORTED : CLF_ERR_FORMAT;
+    if (!*end && end != ver && v > CLF_MODEL_FORMAT_VERSION) {
+        CLF_LOG_ERROR("%s: format version \"%s\" is newer than this clfit, which reads "
+                      "versions 1 to %d: a newer clfit wrote it; load it with that one",
+                      f->what, ver, CLF_MODEL_FORMAT_VERSION);
+        return CLF_ERR_UNSUPPORTED;
+    }
+    if (*end || end == ver || v < 1) {
+        CLF_LOG_ERROR("%s: unsupported format version \"%s\" in metadata \"%s\"; this clfit "
+                      "reads versions 1 to %d (is the file damaged or edited?)", f->what, ver,
+                      CLF_MF_VERSION, CLF_MODEL_FORMAT_VERSION);
+        return CLF_ERR_FORMAT;
     }
     return CLF_OK;
 }

@@ -83,6 +83,28 @@ static size_t utf8_check(const unsigned char *s, size_t n)
 
 /* ---- the header ---- */
 
+/* A file that starts (after blanks) with '{' and is no safetensors file
+ * is JSON: most likely a TF.js/Keras model.json given where a clfit model
+ * file belongs. (A safetensors file can start with '{' too: its header
+ * length's low byte can be 0x7b.) */
+static bool is_json_text(const unsigned char *b, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'))
+        i++;
+    return i < len && b[i] == '{';
+}
+
+static clf_status json_not_model(const char *what)
+{
+    CLF_LOG_ERROR("%s: not a safetensors file: it is JSON, like a TF.js/Keras model.json "
+                  "(a model description, used with 'train --base', or as a head with "
+                  "'train --model'), not a clfit model file (the .safetensors file that "
+                  "'train --save' writes)", what);
+    return CLF_ERR_FORMAT;
+}
+
 /* Length field, '{', UTF-8 and JSON; sets f->header and f->data. */
 static clf_status parse_header(const unsigned char *b, size_t len, clf_st_file *f)
 {
@@ -90,6 +112,8 @@ static clf_status parse_header(const unsigned char *b, size_t len, clf_st_file *
     uint64_t n;
     size_t bad;
 
+    if (is_json_text(b, len) && (len < 9 || load_le64(b) > len - 8 || b[8] != '{'))
+        return json_not_model(w);
     if (len < 8) {
         CLF_LOG_ERROR("%s: %zu bytes is too short for a safetensors file, which starts "
                       "with an 8-byte header length (is the file empty or cut off?)", w, len);

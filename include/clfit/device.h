@@ -41,8 +41,9 @@ typedef struct clf_device_desc {
 
 /* Lists every device of every OpenCL platform, in the order opencl:P:D
  * numbers them. *out is malloc'd (free() it); *count may be 0.
- * Returns CLF_ERR_NO_PLATFORM (after logging how to install a driver)
- * when the ICD loader finds no platform. */
+ * Returns CLF_ERR_NO_PLATFORM (after a warning that says how to install
+ * a driver; the cpu backend still works) when the ICD loader finds no
+ * platform. */
 clf_status clf_devices_list(clf_device_desc **out, size_t *count);
 
 /* Opens a backend on the device `spec` names (see above). On an unknown or

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,8 +37,12 @@ bool parse_int(const char *flag, const char *text, long min, long max, long *out
 
     errno = 0;
     v = strtol(text, &end, 10);
-    if (errno || end == text || *end) {
+    if (end == text || *end) {
         usage_error(flag, "'%s' is not a whole number", text);
+        return false;
+    }
+    if (errno == ERANGE) { /* digits past what a long holds */
+        usage_error(flag, "'%s' is out of range; use %ld to %ld", text, min, max);
         return false;
     }
     if (v < min || v > max) {
@@ -56,8 +61,12 @@ bool parse_u64(const char *flag, const char *text, uint64_t *out)
     errno = 0;
     v = strtoull(text, &end, 10);
     /* strtoull skips blanks and negates "-1" to 2^64 - 1: digits only */
-    if (errno || end == text || *end || !isdigit((unsigned char)text[0])) {
+    if (end == text || *end || !isdigit((unsigned char)text[0])) {
         usage_error(flag, "'%s' is not a non-negative whole number", text);
+        return false;
+    }
+    if (errno == ERANGE) {
+        usage_error(flag, "'%s' is out of range; use 0 to %llu", text, ULLONG_MAX);
         return false;
     }
     *out = v;
@@ -83,10 +92,29 @@ bool parse_float(const char *flag, const char *text, double min, double max, dou
     return true;
 }
 
+/* One side of N or HxW, digits only; errors quote the whole value. */
+static bool image_side(const char *flag, const char *text, const char *side, int *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(side, &end, 10);
+    if (!isdigit((unsigned char)*side) || *end) {
+        usage_error(flag, "'%s' is not N or HxW (like 224 or 224x160)", text);
+        return false;
+    }
+    if (errno == ERANGE || v < 1 || v > 8192) {
+        usage_error(flag, "'%s' is out of range; each side must be 1 to 8192", text);
+        return false;
+    }
+    *out = (int)v;
+    return true;
+}
+
 bool parse_image_size(const char *flag, const char *text, int *h, int *w)
 {
     char buf[64], *x;
-    long hv, wv;
 
     if (strlen(text) >= sizeof buf) {
         usage_error(flag, "'%s' is not N or HxW", text);
@@ -96,10 +124,33 @@ bool parse_image_size(const char *flag, const char *text, int *h, int *w)
     x = strchr(buf, 'x');
     if (x)
         *x = '\0';
-    if (!parse_int(flag, buf, 1, 8192, &hv) || !parse_int(flag, x ? x + 1 : buf, 1, 8192, &wv))
+    return image_side(flag, text, buf, h) && image_side(flag, text, x ? x + 1 : buf, w);
+}
+
+bool parse_model_spec(const char *flag, const char *spec, bool allow_json)
+{
+    size_t n = strlen(spec);
+    long units;
+    char *end;
+
+    if (!strcmp(spec, "linear") || (allow_json && n > 5 && !strcmp(spec + n - 5, ".json")))
+        return true;
+    if (strncmp(spec, "mlp:", 4) != 0) {
+        usage_error(flag, "'%s' is not a model; use linear, mlp:N (N hidden units, 1 to "
+                    "%d)%s", spec, CLI_MLP_MAX_UNITS, allow_json ? " or a .json head" : "");
         return false;
-    *h = (int)hv;
-    *w = (int)wv;
+    }
+    errno = 0;
+    units = strtol(spec + 4, &end, 10);
+    if (!isdigit((unsigned char)spec[4]) || *end) {
+        usage_error(flag, "'%s': N in mlp:N must be a whole number of hidden units", spec);
+        return false;
+    }
+    if (errno == ERANGE || units < 1 || units > CLI_MLP_MAX_UNITS) {
+        usage_error(flag, "'%s' is out of range; use mlp:1 to mlp:%d", spec,
+                    CLI_MLP_MAX_UNITS);
+        return false;
+    }
     return true;
 }
 

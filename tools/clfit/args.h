@@ -20,6 +20,11 @@ bool parse_u64(const char *flag, const char *text, uint64_t *out);
 bool parse_float(const char *flag, const char *text, double min, double max, double *out);
 /* "N" (N x N) or "HxW" */
 bool parse_image_size(const char *flag, const char *text, int *h, int *w);
+/* A built-in model: "linear" or "mlp:N", N hidden units from 1 to
+ * CLI_MLP_MAX_UNITS; with allow_json, also a name ending in ".json" (a
+ * Keras head for --base). train and bench step share it. */
+enum { CLI_MLP_MAX_UNITS = 1 << 16 };
+bool parse_model_spec(const char *flag, const char *spec, bool allow_json);
 /* "a,b,c": 1 to 3 fractions in [0, 1] summing to 1 */
 bool parse_split(const char *flag, const char *text, double *fr, int *k);
 /* One of the NULL-terminated `choices`; *out is its index. */

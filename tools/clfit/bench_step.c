@@ -42,7 +42,7 @@ static bool set_step_option(step_opts *o, int c, const char *v)
 
     switch (c) {
     case OPT_DEVICE: o->device = v; return valid_device_spec("--device", v);
-    case OPT_MODEL: o->model = v; return not_empty("--model", v);
+    case OPT_MODEL: o->model = v; return parse_model_spec("--model", v, false);
     case OPT_SIZE: return parse_image_size("--image-size", v, &o->height, &o->width);
     case OPT_PROFILE: o->profile = true; return true;
     default: break;

@@ -51,3 +51,25 @@ clf_backend *open_device(const char *spec)
         printf("Device: opencl:%d:%d %s [%s]\n", d->platform, d->device, d->name, d->type);
     return be;
 }
+
+static void quiet(clf_log_level level, const char *msg, void *user)
+{
+    (void)level;
+    (void)msg;
+    (void)user;
+}
+
+long opencl_device_count(void)
+{
+    clf_device_desc *devs = NULL;
+    size_t n = 0;
+    clf_status st;
+
+    clf_log_set_callback(quiet, NULL);
+    st = clf_devices_list(&devs, &n);
+    clf_log_set_callback(NULL, NULL);
+    free(devs);
+    if (st == CLF_ERR_NO_PLATFORM)
+        return 0;
+    return st == CLF_OK ? (long)n : -1;
+}

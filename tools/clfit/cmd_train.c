@@ -86,19 +86,6 @@ static bool is_json(const char *spec)
     return n > 5 && !strcmp(spec + n - 5, ".json");
 }
 
-/* "linear", "mlp:N" or a Keras JSON file (a head for --base) */
-static bool valid_model_spec(const char *spec)
-{
-    long units;
-
-    if (!strcmp(spec, "linear") || is_json(spec))
-        return true;
-    if (!strncmp(spec, "mlp:", 4))
-        return parse_int("--model", spec + 4, 1, 1 << 16, &units);
-    usage_error("--model", "'%s' is not linear, mlp:N or a .json file", spec);
-    return false;
-}
-
 /* One option's value into *o; false after a usage error. */
 static bool set_option(train_opts *o, int c, const char *v)
 {
@@ -107,7 +94,7 @@ static bool set_option(train_opts *o, int c, const char *v)
 
     switch (c) {
     case OPT_DEVICE: o->device = v; return valid_device_spec("--device", v);
-    case OPT_MODEL: o->model = v; return valid_model_spec(v);
+    case OPT_MODEL: o->model = v; return parse_model_spec("--model", v, true);
     case OPT_PREPROCESS:
         if (!parse_choice("--preprocess", v, preprocess_names, &choice))
             return false;

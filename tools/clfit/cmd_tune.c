@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "backend/opencl/ocl_tune.h"
 #include "clfit/log.h"
@@ -36,6 +37,27 @@ static const char tune_usage[] =
     "~/.cache/clfit). Later runs on that device read it when they start.\n"
     "  --quick       fewer candidates (minutes instead of tens of minutes)\n"
     "  --no-clblast  only clfit's own kernels\n";
+
+/* tune measures OpenCL kernels; the cpu backend has none. Refuses it
+ * before any device opens or anything is printed: 0 to go on, else the
+ * exit code. */
+static int refuse_cpu(const char *device)
+{
+    const char *env = getenv("CLFIT_DEVICE");
+
+    if (device && !strcasecmp(device, "cpu"))
+        return usage_error("--device", "cpu has no GEMM parameters to tune; give an OpenCL "
+                                       "device (clfit devices lists them)");
+    if (!device && env && !strcasecmp(env, "cpu"))
+        return usage_error("CLFIT_DEVICE=cpu", "cpu has no GEMM parameters to tune; give "
+                           "--device with an OpenCL device (clfit devices lists them)");
+    if (opencl_device_count() != 0)
+        return 0; /* a spec that names no device is the library's to say */
+    fprintf(stderr, "clfit: tune: no OpenCL device found, and only OpenCL devices have GEMM "
+                    "parameters to tune. Install an OpenCL driver (for the CPU, e.g. "
+                    "`apt-get install pocl-opencl-icd`), then check with 'clfit devices'.\n");
+    return 1;
+}
 
 int cmd_tune(int argc, char **argv)
 {
@@ -72,6 +94,8 @@ int cmd_tune(int argc, char **argv)
     }
     if (optind != argc)
         return usage_error("tune", "takes no positional arguments");
+    if ((c = refuse_cpu(device)) != 0)
+        return c;
     be = open_device(device);
     if (!be)
         return 1;

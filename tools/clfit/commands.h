@@ -13,4 +13,8 @@ int cmd_tune(int argc, char **argv);
  * prints which device runs; NULL after printing why not. */
 struct clf_backend *open_device(const char *spec);
 
+/* How many OpenCL devices exist, found quietly: 0 with no platform,
+ * -1 when listing them failed otherwise (opening one will say why). */
+long opencl_device_count(void);
+
 #endif
