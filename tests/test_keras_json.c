@@ -269,6 +269,30 @@ static void expect_error(const char *text, clf_status want, const char *a, const
     "{\"class_name\": \"InputLayer\", \"config\": {\"name\": \"in\", "          \
     "\"batch_input_shape\": [null, 8, 8, 3]}}, " layers "]}}"
 
+/* Sequential layers without names get Keras's default names (snake case
+ * of the class, "_1" when taken), as Keras names layers built without one;
+ * the input layer of a Sequential without one is named after the first. */
+static void test_unnamed_sequential_layers(void **state)
+{
+    const char *text =
+        "{\"class_name\": \"Sequential\", \"config\": {\"layers\": ["
+        "{\"class_name\": \"Flatten\", \"config\": {\"batch_input_shape\": [null, 2, 2, 3]}}, "
+        "{\"class_name\": \"Dense\", \"config\": {\"units\": 5}}, "
+        "{\"class_name\": \"ReLU\", \"config\": {}}, "
+        "{\"class_name\": \"Dense\", \"config\": {\"name\": \"dense_1x\", \"units\": 4}}, "
+        "{\"class_name\": \"Dense\", \"config\": {\"units\": 3, "
+        "\"activation\": \"softmax\"}}]}}";
+    const char *want[] = {"flatten_input", "flatten", "dense", "re_lu", "dense_1x", "dense_1"};
+    clf_graph_desc g;
+
+    (void)state;
+    assert_int_equal(clf_keras_json_parse(text, strlen(text), "unnamed.json", &g), CLF_OK);
+    assert_int_equal(g.n_layers, 6);
+    for (int i = 0; i < 6; i++)
+        assert_string_equal(g.layers[i].name, want[i]);
+    clf_graph_desc_free(&g);
+}
+
 static void test_bad_json(void **state)
 {
     (void)state;
@@ -469,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_functional_keras3),
         cmocka_unit_test(test_tfjs_saved_model),
         cmocka_unit_test(test_input_size_override),
+        cmocka_unit_test(test_unnamed_sequential_layers),
         cmocka_unit_test(test_bad_json),
         cmocka_unit_test(test_binary_not_json),
         cmocka_unit_test(test_bad_layers),

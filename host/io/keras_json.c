@@ -74,6 +74,41 @@ static clf_status set_name(parser *p, raw_layer *r, const char *name, int i)
     return CLF_OK;
 }
 
+static bool name_taken(const parser *p, const char *name)
+{
+    for (int k = 0; k < p->n; k++)
+        if (strcmp(p->raw[k].d.name, name) == 0)
+            return true;
+    return false;
+}
+
+/* A Sequential layer without a name gets the one Keras would give it: the
+ * class name in snake case ("GlobalAveragePooling2D" ->
+ * "global_average_pooling2d", "ReLU" -> "re_lu"), then "_1", "_2"... while
+ * taken. Writes into buf (CLF_NAME_MAX bytes). */
+static const char *default_name(const parser *p, const char *cls, char *buf)
+{
+    char base[CLF_NAME_MAX - 12];
+    size_t len = 0;
+
+    for (size_t i = 0; cls && cls[i] && len + 2 < sizeof base; i++) {
+        bool up = cls[i] >= 'A' && cls[i] <= 'Z';
+        bool next_low = cls[i + 1] >= 'a' && cls[i + 1] <= 'z';
+        bool prev_low = i > 0 && cls[i - 1] >= 'a' && cls[i - 1] <= 'z';
+
+        if (i > 0 && up && (next_low || prev_low))
+            base[len++] = '_';
+        base[len++] = up ? (char)(cls[i] - 'A' + 'a') : cls[i];
+    }
+    base[len] = 0;
+    if (!len)
+        return NULL;
+    snprintf(buf, CLF_NAME_MAX, "%s", base);
+    for (int k = 1; name_taken(p, buf) && k < INT_MAX; k++)
+        snprintf(buf, CLF_NAME_MAX, "%s_%d", base, k);
+    return buf;
+}
+
 /* Fills r->d from one {"class_name", "config"} entry; r->d.name is set. */
 static clf_status parse_layer(parser *p, raw_layer *r, const cJSON *entry)
 {
@@ -444,8 +479,11 @@ static clf_status seq_input(parser *p, const cJSON *model, const cJSON *first)
     const cJSON *fcfg = get(first, "config"), *shape = get(fcfg, "batch_input_shape");
     const char *fname = get_str(fcfg, "name");
     raw_layer *r = &p->raw[p->n];
-    char name[CLF_NAME_MAX];
+    char name[CLF_NAME_MAX], first_name[CLF_NAME_MAX];
     clf_status st;
+
+    if (!fname || !*fname)
+        fname = default_name(p, get_str(first, "class_name"), first_name);
 
     if (!shape)
         shape = get(fcfg, "batch_shape");
@@ -475,8 +513,12 @@ static clf_status parse_sequential(parser *p, const cJSON *model)
         return st;
     cJSON_ArrayForEach(entry, layers) {
         raw_layer *r = &p->raw[p->n];
+        const char *name = get_str(get(entry, "config"), "name");
+        char auto_name[CLF_NAME_MAX];
 
-        if ((st = set_name(p, r, get_str(get(entry, "config"), "name"), p->n)) != CLF_OK ||
+        if (!name || !*name) /* layers are joined by order here, not by name */
+            name = default_name(p, get_str(entry, "class_name"), auto_name);
+        if ((st = set_name(p, r, name, p->n)) != CLF_OK ||
             (st = parse_layer(p, r, entry)) != CLF_OK)
             return st;
         if (p->n > 0 && r->d.kind == CLF_LAYER_INPUT) {
