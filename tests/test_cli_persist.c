@@ -65,6 +65,24 @@ static void test_train_save_log_plot(void **state)
     cli_expect(c, 1, "--seed differs: the checkpoint's run had \"20\", this run has \"3\"");
 }
 
+/* evaluate's progress bar (Keras's: 36 images in batches of 32 are 2
+ * steps) ends with the same loss and accuracy as the summary line. */
+static void expect_eval_bar(const char *out, const char *bar, const char *summary)
+{
+    const char *b = strstr(out, bar), *s = strstr(out, summary);
+    char bar_figures[64], summary_figures[64];
+
+    if (!b || !s)
+        fail_msg("no '%s' or '%s' in:\n%s", bar, summary, out);
+    b = strstr(b, "loss: ");
+    s = strstr(s, "loss: ");
+    assert_non_null(b);
+    assert_non_null(s);
+    assert_int_equal(sscanf(b, "loss: %63[^\n]", bar_figures), 1);
+    assert_int_equal(sscanf(s, "loss: %63[^\n]", summary_figures), 1);
+    assert_string_equal(bar_figures, summary_figures);
+}
+
 static void test_evaluate_and_predict(void **state)
 {
     cli *c = *state;
@@ -74,6 +92,7 @@ static void test_evaluate_and_predict(void **state)
     cli_expect(c, 0, "Saved the model");
     cli_run(c, "evaluate e.safetensors data --device cpu --plot cm.png");
     cli_expect(c, 0, "36 images: loss: ");
+    expect_eval_bar(c->out, "2/2 [==============================] - ", "36 images: ");
     cli_expect(c, 0, "   0 circle");
     cli_expect(c, 0, "recall");
     assert_int_equal(tmpdir_count(c->dir, "cm.png"), 1);

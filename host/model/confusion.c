@@ -74,9 +74,30 @@ static void count(const clf_model *m, const stage *s, int n, uint64_t *confusion
     }
 }
 
-clf_status clf_evaluate_confusion(clf_model *m, clf_loader *ld, const int32_t *label_map,
-                                  int n_map, clf_metrics *out, uint64_t *confusion)
+/* Reports batch `done` to cb; CLF_ERR_INTERRUPTED when asked to stop. */
+static clf_status after_batch(clf_model *m, size_t done, size_t batches,
+                              const clf_eval_callbacks *cb)
 {
+    clf_metrics running;
+    clf_status st = CLF_OK;
+
+    if (!cb)
+        return CLF_OK;
+    if (cb->on_batch) {
+        st = clf_model_metrics(m, &running);
+        if (st == CLF_OK)
+            cb->on_batch(cb->user, done, batches, &running);
+    }
+    if (st == CLF_OK && cb->stop && *cb->stop)
+        st = CLF_ERR_INTERRUPTED;
+    return st;
+}
+
+clf_status clf_evaluate_confusion(clf_model *m, clf_loader *ld, const int32_t *label_map,
+                                  int n_map, clf_metrics *out, uint64_t *confusion,
+                                  const clf_eval_callbacks *cb)
+{
+    size_t batches = clf_loader_batches(ld);
     stage s;
     clf_status st = stage_alloc(m, ld, &s);
 
@@ -85,7 +106,7 @@ clf_status clf_evaluate_confusion(clf_model *m, clf_loader *ld, const int32_t *l
     if (st == CLF_OK)
         st = clf_model_reset_metrics(m);
     memset(confusion, 0, (size_t)m->classes * (size_t)m->classes * sizeof *confusion);
-    for (size_t b = 0; st == CLF_OK && b < clf_loader_batches(ld); b++) {
+    for (size_t b = 0; st == CLF_OK && b < batches; b++) {
         int n;
 
         st = clf_loader_batch(ld, b, s.images, s.labels, &n);
@@ -95,8 +116,10 @@ clf_status clf_evaluate_confusion(clf_model *m, clf_loader *ld, const int32_t *l
             st = clf_model_test_batch(m, s.images, s.labels, n);
         if (st == CLF_OK)
             st = clf_model_read_output(m, m->logits, n, s.logits);
-        if (st == CLF_OK)
+        if (st == CLF_OK) {
             count(m, &s, n, confusion);
+            st = after_batch(m, b + 1, batches, cb);
+        }
     }
     if (st == CLF_OK)
         st = clf_model_metrics(m, out);

@@ -65,15 +65,28 @@ clf_status clf_fit(clf_model *m, clf_loader *train, clf_loader *val, int epochs,
 /* Loss and accuracy over every batch of a loader (unshuffled order). */
 clf_status clf_evaluate(clf_model *m, clf_loader *ld, clf_metrics *out);
 
+/* What an evaluation reports as it goes, as Keras's evaluate() shows a
+ * progress bar. Every member may be 0/NULL. */
+typedef struct clf_eval_callbacks {
+    void *user;
+    /* After each batch: `done` of `batches` batches, the metrics so far. */
+    void (*on_batch)(void *user, size_t done, size_t batches, const clf_metrics *running);
+    /* Polled after each batch; when it becomes non-zero, the evaluation
+     * stops there with CLF_ERR_INTERRUPTED (its figures are not filled). */
+    volatile sig_atomic_t *stop;
+} clf_eval_callbacks;
+
 /* As clf_evaluate, also counting which class each image is given:
  * confusion[true * classes + predicted] (classes x classes entries,
  * zeroed here), predicted being the first arg-max of the logits, as the
  * accuracy counts it. label_map (n_map entries; NULL: identity) maps the
  * loader's labels to the model's, for a folder whose classes are named
  * like the model's but are fewer or in another order; a label without a
- * class is CLF_ERR_ARG. */
+ * class is CLF_ERR_ARG. cb (NULL: none) follows the batches and can stop
+ * the evaluation. */
 clf_status clf_evaluate_confusion(clf_model *m, clf_loader *ld, const int32_t *label_map,
-                                  int n_map, clf_metrics *out, uint64_t *confusion);
+                                  int n_map, clf_metrics *out, uint64_t *confusion,
+                                  const clf_eval_callbacks *cb);
 
 /* Feature caching. For a model with a frozen base (clf_model_feature_size
  * > 0), fit() and evaluate() keep each image's base output in host memory,

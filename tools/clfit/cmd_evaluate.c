@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clfit/data.h"
 #include "clfit/device.h"
@@ -14,6 +15,8 @@
 
 #include "args.h"
 #include "commands.h"
+#include "interrupt.h"
+#include "progress.h"
 
 typedef struct eval_opts {
     const char *model_path, *data_dir, *device, *plot;
@@ -167,6 +170,8 @@ typedef struct eval_run {
     int32_t *map;                /* dataset label -> model label */
     uint64_t *confusion;
     clf_metrics mt;
+    progress bar;
+    double start;                /* seconds, when the batches started */
 } eval_run;
 
 static void release(eval_run *r)
@@ -264,6 +269,49 @@ static clf_status choose_images(const eval_opts *o, eval_run *r, size_t *first, 
     return CLF_OK;
 }
 
+static double seconds_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void metrics_text(const clf_metrics *mt, char *text, size_t size)
+{
+    snprintf(text, size, "loss: %.4f - accuracy: %.4f", clf_metrics_loss(mt),
+             clf_metrics_accuracy(mt));
+}
+
+/* Keras's evaluate() bar: redrawn on a terminal, its last line kept. */
+static void on_batch(void *user, size_t done, size_t batches, const clf_metrics *running)
+{
+    eval_run *r = user;
+    char text[96];
+    double seconds = seconds_now() - r->start;
+
+    metrics_text(running, text, sizeof text);
+    if (done == batches)
+        progress_finish(&r->bar, done, seconds, text);
+    else
+        progress_update(&r->bar, done, seconds, text);
+}
+
+static clf_status evaluate_batches(eval_run *r)
+{
+    clf_eval_callbacks cb = {.user = r, .on_batch = on_batch, .stop = &interrupt_requested};
+    clf_status st;
+
+    progress_start(&r->bar, clf_loader_batches(r->ld));
+    r->start = seconds_now();
+    interrupt_install();
+    st = clf_evaluate_confusion(r->model, r->ld, r->map, clf_dataset_classes(r->ds), &r->mt,
+                                r->confusion, &cb);
+    if (st != CLF_OK && r->bar.live)
+        putchar('\n'); /* below the bar that was being redrawn */
+    return st;
+}
+
 static clf_status run(const eval_opts *o, eval_run *r)
 {
     size_t k = (size_t)r->info.classes, first, count;
@@ -276,8 +324,7 @@ static clf_status run(const eval_opts *o, eval_run *r)
         return CLF_ERR_NOMEM;
     st = clf_loader_create(r->ds, r->all + first, count, o->batch, false, 0, &r->ld);
     if (st == CLF_OK)
-        st = clf_evaluate_confusion(r->model, r->ld, r->map, clf_dataset_classes(r->ds),
-                                    &r->mt, r->confusion);
+        st = evaluate_batches(r);
     return st;
 }
 
@@ -374,6 +421,10 @@ int cmd_evaluate(int argc, char **argv)
     if (st == CLF_OK)
         st = report(&o, &r);
     release(&r);
+    if (st == CLF_ERR_INTERRUPTED) {
+        fprintf(stderr, "clfit: evaluation interrupted; nothing was written\n");
+        return EXIT_INTERRUPTED;
+    }
     if (st != CLF_OK)
         fprintf(stderr, "clfit: evaluate failed: %s\n", clf_status_message(st));
     return st == CLF_OK ? 0 : 1;

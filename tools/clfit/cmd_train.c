@@ -1,12 +1,10 @@
 /* clfit train DATA_DIR: load, split, build, compile, fit, test. */
 #include <dirent.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "clfit/data.h"
 #include "clfit/device.h"
@@ -16,6 +14,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "interrupt.h"
 #include "progress.h"
 #include "train_persist.h"
 
@@ -163,35 +162,6 @@ static int parse_train(int argc, char **argv, train_opts *o)
         (is_json(o->model) && !readable_file("--model", o->model)))
         return 1;
     return persist_check(&o->persist, o->data_dir);
-}
-
-static volatile sig_atomic_t interrupted;
-static struct timespec first_sigint;
-
-static long ms_since(const struct timespec *t)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now); /* async-signal-safe */
-    return (long)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
-}
-
-/* The first Ctrl-C asks for a checkpoint; a second one ends the process at
- * once. A repeat within a second is the same Ctrl-C delivered twice (as
- * timeout(1) and other wrappers do, to the process and to its group), so it
- * is ignored. */
-static void on_sigint(int sig)
-{
-    (void)sig;
-    if (!interrupted) {
-        clock_gettime(CLOCK_MONOTONIC, &first_sigint);
-        interrupted = 1;
-        return;
-    }
-    if (ms_since(&first_sigint) < 1000)
-        return;
-    signal(SIGINT, SIG_DFL);
-    raise(SIGINT);
 }
 
 /* Everything a run holds, released in one place. */
@@ -418,7 +388,7 @@ static clf_status train_and_test(const train_opts *o, train_run *r)
 {
     clf_fit_position *pos = &r->persist.ts.pos; /* 0, or where --resume left off */
     clf_fit_callbacks cb = {.user = r, .on_step = on_step, .on_epoch_end = on_epoch_end,
-                            .stop = &interrupted};
+                            .stop = &interrupt_requested};
     clf_status st = CLF_OK, test_st;
     clf_metrics test;
     char text[128];
@@ -486,7 +456,7 @@ int cmd_train(int argc, char **argv)
     if (st == CLF_OK)
         st = start_persist(&o, &r);
     if (st == CLF_OK) {
-        signal(SIGINT, on_sigint);
+        interrupt_install();
         st = train_and_test(&o, &r);
     }
     release(&r);
