@@ -12,7 +12,7 @@
 #   MOBILENET model.json of the base      (default models/mobilenet_v2/model.json,
 #             from tools/fetch_mobilenet.sh)
 # Each run writes OUT_DIR/<device>-<model>.log; the summary goes to stdout.
-# Long: on 2 cores about an hour in all. Run it once, in the background.
+# Long: on 2 cores 5 minutes to an hour, depending on the CPU. Run it once, in the background.
 set -eu
 
 out=${1:-measure}
@@ -37,4 +37,10 @@ done
 for log in "$out"/*.log; do
     echo "== $log"
     tr '\r' '\n' <"$log" | grep -E '^[0-9]+/[0-9]+ .*accuracy.*val_|^test_|caching' || true
+done
+
+# The base's forward speed (batch 12, 224x224) on each backend.
+for dev in $devices; do
+    "$clfit" bench mobilenet --device "$dev" --base "$base" --batches 5 2>&1 |
+        grep -v '^result' | tee "$out/$dev-speed.log"
 done
