@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "clfit/data.h"
 #include "clfit/device.h"
@@ -171,7 +170,6 @@ typedef struct eval_run {
     uint64_t *confusion;
     clf_metrics mt;
     progress bar;
-    double start;                /* seconds, when the batches started */
 } eval_run;
 
 static void release(eval_run *r)
@@ -269,14 +267,6 @@ static clf_status choose_images(const eval_opts *o, eval_run *r, size_t *first, 
     return CLF_OK;
 }
 
-static double seconds_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void metrics_text(const clf_metrics *mt, char *text, size_t size)
 {
     snprintf(text, size, "loss: %.4f - accuracy: %.4f", clf_metrics_loss(mt),
@@ -288,7 +278,7 @@ static void on_batch(void *user, size_t done, size_t batches, const clf_metrics 
 {
     eval_run *r = user;
     char text[96];
-    double seconds = seconds_now() - r->start;
+    double seconds = progress_seconds(&r->bar);
 
     metrics_text(running, text, sizeof text);
     if (done == batches)
@@ -303,7 +293,6 @@ static clf_status evaluate_batches(eval_run *r)
     clf_status st;
 
     progress_start(&r->bar, clf_loader_batches(r->ld));
-    r->start = seconds_now();
     interrupt_install();
     st = clf_evaluate_confusion(r->model, r->ld, r->map, clf_dataset_classes(r->ds), &r->mt,
                                 r->confusion, &cb);

@@ -20,6 +20,12 @@ void progress_start(progress *p, size_t total)
     p->total = total;
     p->live = isatty(STDOUT_FILENO);
     p->last_draw = 0.0;
+    p->started = wall_now();
+}
+
+double progress_seconds(const progress *p)
+{
+    return wall_now() - p->started;
 }
 
 /* "[=====>......]" for done of total */

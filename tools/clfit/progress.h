@@ -12,9 +12,13 @@ typedef struct progress {
     size_t total;
     bool live;
     double last_draw;
+    double started;              /* when progress_start ran, seconds */
 } progress;
 
 void progress_start(progress *p, size_t total);
+
+/* Seconds since progress_start, for callers that keep no clock of their own. */
+double progress_seconds(const progress *p);
 
 /* Redraws the bar (throttled to ~10 per second unless done == total);
  * `metrics` is the text after the timing, e.g. "loss: 0.5 - accuracy: 0.8". */
