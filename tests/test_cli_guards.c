@@ -109,11 +109,93 @@ static void test_outputs_apart(void **state)
     cli_run(c, "evaluate data/top.safetensors data --device cpu --plot data/cross/cm.png");
     cli_expect(c, 1, "--plot data/cross/cm.png is inside the data folder data");
     assert_false(exists(c, "data/cross/cm.png"));
+    cli_run(c, "evaluate data/top.safetensors data --device cpu --plot data/top.safetensors");
+    cli_expect(c, 1, "--plot data/top.safetensors: is MODEL, which this command reads");
 
     cli_run(c, "train no-such-folder --device cpu");
     refused_early(c, "DATA_DIR no-such-folder: cannot read it");
     if (strstr(c->out, "Device:"))
         fail_msg("the device was opened before the folder was checked:\n%s", c->out);
+}
+
+static void write_in(const cli *c, const char *name, const char *text)
+{
+    char path[4400];
+
+    snprintf(path, sizeof path, "%s/%s", c->dir, name);
+    assert_int_equal(tmpdir_write(path, text, strlen(text)), 0);
+}
+
+static void expect_content(const cli *c, const char *name, const char *text)
+{
+    char path[4400];
+    size_t len;
+    unsigned char *got;
+
+    snprintf(path, sizeof path, "%s/%s", c->dir, name);
+    got = tmpdir_read(path, &len);
+    assert_non_null(got);
+    assert_int_equal(len, strlen(text));
+    assert_memory_equal(got, text, len);
+    free(got);
+}
+
+/* The mode of c->dir/name, without following a link. */
+static mode_t kind_of(const cli *c, const char *name)
+{
+    char path[4400];
+    struct stat sb;
+
+    snprintf(path, sizeof path, "%s/%s", c->dir, name);
+    assert_int_equal(lstat(path, &sb), 0);
+    return sb.st_mode & S_IFMT;
+}
+
+/* Outputs are written to a new file renamed into place: a link, FIFO or
+ * folder standing there, a file given as the checkpoint folder, and any
+ * file the command reads are refused before the images load, and left as
+ * they were. */
+static void test_outputs_replace_nothing(void **state)
+{
+    cli *c = *state;
+    char path[4400], target[4400];
+
+    CLI_NEED(c);
+    write_in(c, "keep.out", "keep");
+    snprintf(path, sizeof path, "%s/link.out", c->dir);
+    snprintf(target, sizeof target, "%s/keep.out", c->dir);
+    assert_int_equal(symlink(target, path), 0);
+    cli_run(c, TRAIN " --save link.out");
+    refused_early(c, "--save link.out: is a symbolic link; clfit would replace the link");
+    assert_int_equal(kind_of(c, "link.out"), S_IFLNK);
+
+    snprintf(path, sizeof path, "%s/fifo.csv", c->dir);
+    assert_int_equal(mkfifo(path, 0644), 0);
+    cli_run(c, TRAIN " --log fifo.csv");
+    refused_early(c, "--log fifo.csv: is not a regular file (a FIFO or socket)");
+    assert_int_equal(kind_of(c, "fifo.csv"), S_IFIFO);
+
+    cli_run(c, TRAIN " --checkpoint-dir keep.out --save fresh.safetensors");
+    refused_early(c, "--checkpoint-dir keep.out: is a file, not a folder");
+    mkdir(strcat(strcpy(path, c->dir), "/fifo-ck"), 0755);
+    assert_int_equal(mkfifo(strcat(path, "/checkpoint.safetensors"), 0644), 0);
+    cli_run(c, TRAIN " --checkpoint-dir fifo-ck");
+    refused_early(c, "fifo-ck/checkpoint.safetensors: is not a regular file");
+
+    /* inputs: the checkpoint being resumed, --base and its shards */
+    cli_run(c, TRAIN " --checkpoint-dir own-ck");
+    cli_expect(c, 0, "test_accuracy");
+    cli_run(c, TRAIN " --checkpoint-dir own-ck --resume --epochs 2 "
+               "--save own-ck/checkpoint.safetensors");
+    refused_early(c, "is the checkpoint file of --checkpoint-dir, which this command reads");
+    write_in(c, "model.json", "{}");
+    write_in(c, "group1-shard1of1.bin", "weights");
+    cli_run(c, TRAIN " --base model.json --log model.json");
+    refused_early(c, "--log model.json: is --base, which this command reads");
+    cli_run(c, TRAIN " --base model.json --plot group1-shard1of1.bin");
+    refused_early(c, "would replace a file in the folder of --base model.json");
+    expect_content(c, "group1-shard1of1.bin", "weights");
+    expect_content(c, "keep.out", "keep");
 }
 
 static void test_resume_refusals(void **state)
@@ -202,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_batch_larger_than_data),
         cmocka_unit_test(test_one_class_refused),
         cmocka_unit_test(test_outputs_apart),
+        cmocka_unit_test(test_outputs_replace_nothing),
         cmocka_unit_test(test_resume_refusals),
         cmocka_unit_test(test_bad_base_before_images),
         cmocka_unit_test(test_json_head_on_base),

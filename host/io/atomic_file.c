@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clfit/log.h"
@@ -81,10 +82,33 @@ clf_status clf_fsync_dir_of(const char *path)
     return rc == 0 ? CLF_OK : CLF_ERR_IO;
 }
 
+/* What stands at path, when it is something a rename would wrongly
+ * replace (a device, FIFO, socket, symlink or folder); NULL otherwise. */
+static const char *not_a_file(const char *path)
+{
+    struct stat sb;
+
+    if (lstat(path, &sb) != 0 || S_ISREG(sb.st_mode))
+        return NULL;
+    return S_ISLNK(sb.st_mode) ? "a symbolic link" : S_ISDIR(sb.st_mode) ? "a folder"
+         : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "a device" : S_ISFIFO(sb.st_mode)
+         ? "a FIFO" : "not a regular file";
+}
+
 clf_status clf_atomic_commit(clf_atomic_file *af)
 {
+    const char *what = not_a_file(af->path);
     int err = 0;
     clf_status st;
+
+    /* the rename would replace the device or link itself, not write to it */
+    if (what) {
+        CLF_LOG_ERROR("%s: is %s; clfit writes a new file and renames it into place, which "
+                      "would replace it: give the path of a regular file (or a new one)",
+                      af->path, what);
+        clf_atomic_abort(af);
+        return CLF_ERR_IO;
+    }
 
     errno = 0;
     if (fflush(af->f) != 0 || ferror(af->f) || fsync(fileno(af->f)) != 0)

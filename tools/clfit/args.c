@@ -361,13 +361,38 @@ void checkpoint_hint(const char *path)
     free(dir);
 }
 
+/* What an existing `path` is when an output cannot take its place: for a
+ * file, anything but a regular file (renaming a new file into place would
+ * replace a device, FIFO or link, not write to it); for a folder, anything
+ * but a folder (or a link to one). NULL when it is fine or absent. */
+static const char *wrong_kind(const char *path, bool is_dir)
+{
+    struct stat sb;
+
+    if (is_dir)
+        return stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode) ? "a file, not a folder" : NULL;
+    if (lstat(path, &sb) != 0 || S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode))
+        return NULL;
+    return S_ISLNK(sb.st_mode) ? "a symbolic link; clfit would replace the link, not write "
+                                 "through it: give the path it points to"
+         : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode)
+             ? "a device; clfit writes a new file and renames it into place, which would "
+               "replace the device: give the path of a regular file"
+             : "not a regular file (a FIFO or socket); clfit writes a new file and renames "
+               "it into place, which would replace it: give the path of a regular file";
+}
+
 bool writable_place(const char *flag, const char *path, bool is_dir)
 {
     char *copy = strdup(path), *slash;
-    const char *dir;
+    const char *dir, *wrong = wrong_kind(path, is_dir);
     struct stat sb;
     bool ok;
 
+    if (wrong) {
+        fprintf(stderr, "clfit: %s %s: is %s\n", flag, path, wrong);
+        return false;
+    }
     if (!copy)
         return false;
     if (!is_dir && ((*path && path[strlen(path) - 1] == '/') ||
@@ -439,4 +464,42 @@ bool outside_data(const char *flag, const char *path, const char *data_dir, bool
     free(out);
     free(data);
     return !inside;
+}
+
+bool spares_input(const char *flag, const char *out, const char *in_flag, const char *in)
+{
+    char *o = resolved_path(out), *i = realpath(in, NULL);
+    bool same = o && i && strcmp(o, i) == 0;
+
+    if (same)
+        fprintf(stderr, "clfit: %s %s: is %s, which this command reads; writing it would "
+                        "destroy it: choose another name\n", flag, out, in_flag);
+    free(o);
+    free(i);
+    return !same;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), k = strlen(tail);
+
+    return n >= k && strcasecmp(s + n - k, tail) == 0;
+}
+
+bool spares_folder_of(const char *flag, const char *out, const char *in_flag, const char *in)
+{
+    char *o = resolved_path(out), *i = realpath(in, NULL);
+    char *o_slash = o ? strrchr(o, '/') : NULL, *i_slash = i ? strrchr(i, '/') : NULL;
+    struct stat sb;
+    bool clash = o_slash && i_slash && o_slash - o == i_slash - i &&
+                 strncmp(o, i, (size_t)(o_slash - o)) == 0 && stat(out, &sb) == 0 &&
+                 (ends_with(o, ".bin") || ends_with(o, ".json"));
+
+    if (clash)
+        fprintf(stderr, "clfit: %s %s: would replace a file in the folder of %s %s, which "
+                        "holds its weights: write it to another folder or a new name\n",
+                flag, out, in_flag, in);
+    free(o);
+    free(i);
+    return !clash;
 }

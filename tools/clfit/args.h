@@ -54,7 +54,9 @@ void checkpoint_hint(const char *path);
 
 /* The folder that will hold `path` (path itself for a folder, is_dir,
  * that need not exist yet) exists and is writable, and a file's path does
- * not name a folder; otherwise prints "clfit: <flag> <path>: ..." and
+ * not name a folder, an existing file is a regular file (not a device,
+ * FIFO or symlink, which writing by rename would replace) and an existing
+ * folder's path a folder; otherwise prints "clfit: <flag> <path>: ..." and
  * returns false. Checked before the work, not after hours of it. */
 bool writable_place(const char *flag, const char *path, bool is_dir);
 
@@ -66,6 +68,16 @@ char *resolved_path(const char *path);
  * images (a file in a class folder or deeper, a folder anywhere inside:
  * it would be read as a class) is refused: prints why, returns false. */
 bool outside_data(const char *flag, const char *path, const char *data_dir, bool is_dir);
+
+/* An output `out` that is the input file `in` (given as in_flag) is
+ * refused: prints why, returns false. */
+bool spares_input(const char *flag, const char *out, const char *in_flag, const char *in);
+
+/* An output that would replace an existing .bin or .json file in the
+ * folder of `in` (a TF.js model.json, whose weight shards lie beside it
+ * as *.bin) is refused; other names there are fine. Prints why, returns
+ * false. */
+bool spares_folder_of(const char *flag, const char *out, const char *in_flag, const char *in);
 
 /* Runs getopt_long over argv and reports a missing value or an unknown
  * flag as a usage error. Returns the option's val, -1 at the end, or '?'

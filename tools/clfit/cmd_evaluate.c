@@ -128,7 +128,8 @@ static int check_paths(const eval_opts *o)
     if (!readable_dir("DATA_DIR", o->data_dir))
         return 1;
     if (o->plot && (!writable_place("--plot", o->plot, false) ||
-                    !outside_data("--plot", o->plot, o->data_dir, false)))
+                    !outside_data("--plot", o->plot, o->data_dir, false) ||
+                    !spares_input("--plot", o->plot, "MODEL", o->model_path)))
         return 1;
     return 0;
 }

@@ -161,7 +161,7 @@ static int parse_train(int argc, char **argv, train_opts *o)
     if (!readable_dir("DATA_DIR", o->data_dir) || (o->base && !readable_file("--base", o->base)) ||
         (is_json(o->model) && !readable_file("--model", o->model)))
         return 1;
-    return persist_check(&o->persist, o->data_dir);
+    return persist_check(&o->persist, o->data_dir, o->base, is_json(o->model) ? o->model : NULL);
 }
 
 /* Everything a run holds, released in one place. */

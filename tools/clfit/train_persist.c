@@ -61,7 +61,33 @@ static bool outputs_apart(const persist_opts *o, const char *data_dir)
     return ok;
 }
 
-int persist_check(const persist_opts *o, const char *data_dir)
+/* No output may replace a file the run reads: the checkpoint it resumes
+ * (or will write), the --base model.json or a weight shard beside it, a
+ * --model head. */
+static bool inputs_spared(const persist_opts *o, const char *base, const char *head)
+{
+    const char *flag[3] = {"--save", "--log", "--plot"};
+    const char *given[3] = {o->save, o->log, o->plot};
+    char *ckpt = o->checkpoint_dir ? clf_checkpoint_path(o->checkpoint_dir) : NULL;
+    bool ok = !o->checkpoint_dir || ckpt;
+
+    if (ckpt && access(ckpt, F_OK) == 0)
+        ok = writable_place("--checkpoint-dir", ckpt, false);
+    for (int i = 0; i < 3 && ok; i++) {
+        if (!given[i])
+            continue;
+        ok = !ckpt || spares_input(flag[i], given[i], "the checkpoint file of --checkpoint-dir",
+                                   ckpt);
+        ok = ok && (!base || spares_input(flag[i], given[i], "--base", base));
+        ok = ok && (!base || spares_folder_of(flag[i], given[i], "--base", base));
+        ok = ok && (!head || spares_input(flag[i], given[i], "--model", head));
+    }
+    free(ckpt);
+    return ok;
+}
+
+int persist_check(const persist_opts *o, const char *data_dir, const char *base,
+                  const char *head)
 {
     const char *empty = o->save && !*o->save ? "--save" : o->log && !*o->log ? "--log"
                       : o->plot && !*o->plot ? "--plot"
@@ -84,7 +110,8 @@ int persist_check(const persist_opts *o, const char *data_dir)
                         "folder) to start over\n", o->checkpoint_dir);
         return 1;
     }
-    if (check_places(o) != CLF_OK || !outputs_apart(o, data_dir))
+    if (check_places(o) != CLF_OK || !outputs_apart(o, data_dir) ||
+        !inputs_spared(o, base, head))
         return 1;
     return 0;
 }

@@ -36,10 +36,13 @@ bool persist_set_option(persist_opts *o, int c, const char *v);
 
 /* Checks the combination (--resume needs --checkpoint-dir and a checkpoint
  * in it) and, before anything is loaded or trained, that every file and
- * folder named can be written, that no two name the same file and that
- * none lies inside data_dir. Returns 0, the usage exit code or 1 (a place
- * that cannot be used) after printing why. */
-int persist_check(const persist_opts *o, const char *data_dir);
+ * folder named can be written, that no two name the same file, that none
+ * lies inside data_dir and that none replaces a file the run reads (the
+ * checkpoint, `base` and the files beside it, the JSON `head`; either may
+ * be NULL). Returns 0, the usage exit code or 1 (a place that cannot be
+ * used) after printing why. */
+int persist_check(const persist_opts *o, const char *data_dir, const char *base,
+                  const char *head);
 
 /* The run as a checkpoint sees it, and what has been done so far. */
 typedef struct persist {
