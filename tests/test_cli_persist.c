@@ -211,6 +211,21 @@ static void test_evaluate_subsets(void **state)
            "--seed 7");
     cli_expect(c, 0, want);
     cli_expect(c, 0, "Evaluating the test subset: 9 of 36 images");
+
+    /* the model file records its split: --subset alone remakes it */
+    cli_run(c, "evaluate sub7.safetensors data --device cpu --subset test");
+    cli_expect(c, 0, want);
+    cli_expect(c, 0, "(split 0.5,0.25,0.25, seed 7, as clfit train recorded it in the model "
+                     "file)");
+    /* another split is allowed, with a warning that it picks other images */
+    cli_run(c, "evaluate sub7.safetensors data --device cpu --subset test --seed 20");
+    cli_expect(c, 0, "the model was trained with --split 0.5,0.25,0.25 --seed 7; --subset test "
+                     "with --split 0.5,0.25,0.25 --seed 20 picks other images");
+    /* a split without a test part has nothing for --subset test */
+    cli_run(c, TRAIN " --epochs 1 --split 0.75,0.25 --save notest.safetensors");
+    cli_expect(c, 0, "Saved the model");
+    cli_run(c, "evaluate notest.safetensors data --device cpu --subset test");
+    cli_expect(c, 1, "--subset test: the split 0.75,0.25 has no test part");
 }
 
 /* --split and --seed mean nothing without --subset; a subset the split

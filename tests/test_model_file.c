@@ -88,7 +88,7 @@ static unsigned char *model_bytes(clf_model *m, clf_preprocess pre, size_t *len)
     unsigned char *b;
 
     clf_st_writer_init(&w);
-    assert_int_equal(clf_mf_put_model(&w, m, "model", names3, pre, NULL), CLF_OK);
+    assert_int_equal(clf_mf_put_model(&w, m, "model", names3, pre, NULL, NULL), CLF_OK);
     assert_int_equal(clf_st_writer_serialize(&w, true, &b, len), CLF_OK);
     clf_st_writer_free(&w);
     return b;
@@ -218,13 +218,47 @@ static void test_predictions_survive(void **state)
     tmpdir_remove(dir);
 }
 
+/* The training split goes into the file and comes back as written; a
+ * file saved without one says it has none. */
+static void test_split_record(void **state)
+{
+    const char *dir = tmpdir_make("mfs");
+    char path[4096];
+    clf_model *m = linear_model(1), *back;
+    clf_model_info info;
+    const clf_split_record rec = {.fractions = {0.5, 0.25, 0.25}, .n = 3,
+                                  .seed = 18446744073709551615ull, .images = 5478};
+
+    (void)state;
+    tmpdir_path(path, sizeof path, dir, "s.safetensors");
+    assert_int_equal(clf_model_save_split(m, path, names3, CLF_PREPROCESS_UNIT, NULL, &rec),
+                     CLF_OK);
+    assert_int_equal(clf_model_load(path, &back, &info), CLF_OK);
+    assert_true(info.has_split);
+    assert_int_equal(info.split.n, 3);
+    assert_true(info.split.fractions[0] == 0.5 && info.split.fractions[1] == 0.25 &&
+                info.split.fractions[2] == 0.25);
+    assert_true(info.split.seed == 18446744073709551615ull); /* 2^64 - 1, beyond a double */
+    assert_int_equal(info.split.images, 5478);
+    clf_model_info_free(&info);
+    clf_model_free(back);
+
+    assert_int_equal(clf_model_save(m, path, names3, CLF_PREPROCESS_UNIT, NULL), CLF_OK);
+    assert_int_equal(clf_model_load(path, &back, &info), CLF_OK);
+    assert_false(info.has_split);
+    clf_model_info_free(&info);
+    clf_model_free(back);
+    clf_model_free(m);
+    tmpdir_remove(dir);
+}
+
 /* ---- bad files ---- */
 
 /* A writer holding m's file, for tampering before serializing. */
 static void writer_of(clf_st_writer *w, clf_model *m)
 {
     clf_st_writer_init(w);
-    assert_int_equal(clf_mf_put_model(w, m, "model", names3, CLF_PREPROCESS_UNIT, NULL),
+    assert_int_equal(clf_mf_put_model(w, m, "model", names3, CLF_PREPROCESS_UNIT, NULL, NULL),
                      CLF_OK);
 }
 
@@ -288,6 +322,30 @@ static void test_missing_and_extra_tensors(void **state)
     writer_of(&w, m);
     assert_int_equal(clf_st_writer_copy_f32(&w, "dense_9/kernel", 1, shape, v), CLF_OK);
     expect_load_fails(&w, CLF_ERR_FORMAT, "tensor 'dense_9/kernel'", "not part of the model");
+    clf_model_free(m);
+}
+
+/* A split entry that is there must be whole: each is refused by name. */
+static void test_bad_split_record(void **state)
+{
+    static const char *const bad[] = {
+        "not json", "{}", "{\"fractions\":[],\"seed\":\"1\",\"images\":3}",
+        "{\"fractions\":[0.5,0.2,0.2,0.1],\"seed\":\"1\",\"images\":3}",
+        "{\"fractions\":[1.5],\"seed\":\"1\",\"images\":3}",
+        "{\"fractions\":[0.7,0.3],\"seed\":\"-1\",\"images\":3}",
+        "{\"fractions\":[0.7,0.3],\"seed\":\"18446744073709551616\",\"images\":3}",
+        "{\"fractions\":[0.7,0.3],\"seed\":\"1\",\"images\":2.5}",
+    };
+    clf_model *m = linear_model(1);
+    clf_st_writer w;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        writer_of(&w, m);
+        assert_int_equal(clf_st_writer_meta(&w, CLF_MF_SPLIT, bad[i]), CLF_OK);
+        expect_load_fails(&w, CLF_ERR_FORMAT, "metadata \"clfit.split\" must be",
+                          "\"seed\": a whole number");
+    }
     clf_model_free(m);
 }
 
@@ -555,6 +613,8 @@ int main(void)
         cmocka_unit_test(test_save_load_linear),
         cmocka_unit_test(test_save_load_frozen),
         cmocka_unit_test(test_predictions_survive),
+        cmocka_unit_test(test_split_record),
+        cmocka_unit_test(test_bad_split_record),
         cmocka_unit_test(test_shapes_differ_from_config),
         cmocka_unit_test(test_missing_and_extra_tensors),
         cmocka_unit_test(test_bad_metadata),

@@ -205,7 +205,7 @@ clf_status clf_checkpoint_save(const char *dir, clf_model *m, const clf_run_sett
     clf_st_writer_init(&w);
     if (st == CLF_OK)
         st = clf_mf_put_model(&w, m, "checkpoint", rs->class_names, rs->preprocess,
-                              rs->base);
+                              rs->base, NULL);
     if (st == CLF_OK)
         st = put_optimizer(&w, m);
     if (st == CLF_OK)

@@ -1,6 +1,8 @@
 /* Models in safetensors files: metadata and tensors out, checked back in. */
 #include "io/model_file.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,17 +67,38 @@ static char *classes_json(const char *const *names, int n)
     return print_and_delete(a);
 }
 
+/* {"fractions":[0.7,0.2,0.1],"seed":"20","images":3000}; the seed as a
+ * string, as JSON numbers lose 64-bit integers. */
+static char *split_json(const clf_split_record *s)
+{
+    cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "fractions");
+    char seed[24];
+    bool ok = a != NULL;
+
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)s->seed);
+    for (int i = 0; ok && i < s->n; i++)
+        ok = cJSON_AddItemToArray(a, cJSON_CreateNumber(s->fractions[i]));
+    if (!ok || !cJSON_AddStringToObject(o, "seed", seed) ||
+        !cJSON_AddNumberToObject(o, "images", (double)s->images)) {
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    return print_and_delete(o);
+}
+
 /* Each metadata value; the JSON ones are made here. */
 static clf_status put_meta(clf_st_writer *w, const clf_model *m, const char *kind,
                            const char *const *class_names, clf_preprocess pre,
-                           const char *base)
+                           const char *base, const clf_split_record *split)
 {
+    char *split_text = split ? split_json(split) : NULL;
+
     char version[16], *config = NULL, *input = input_json(m);
     char *classes = classes_json(class_names, clf_model_classes(m));
     clf_status st = clf_keras_json_write(clf_model_desc(m), &config);
 
     snprintf(version, sizeof version, "%d", CLF_MODEL_FORMAT_VERSION);
-    if (st == CLF_OK && (!input || !classes))
+    if (st == CLF_OK && (!input || !classes || (split && !split_text)))
         st = CLF_ERR_NOMEM;
     if (st == CLF_OK && !clf_preprocess_name(pre)) {
         CLF_LOG_ERROR("model file: unknown preprocessing mode %d", (int)pre);
@@ -89,7 +112,10 @@ static clf_status put_meta(clf_st_writer *w, const clf_model *m, const char *kin
         clf_st_writer_meta(w, CLF_MF_CLASSES, classes);
         clf_st_writer_meta(w, CLF_MF_PREPROCESS, clf_preprocess_name(pre));
         st = clf_st_writer_meta(w, CLF_MF_BASE, base ? base : "");
+        if (st == CLF_OK && split_text)
+            st = clf_st_writer_meta(w, CLF_MF_SPLIT, split_text);
     }
+    cJSON_free(split_text);
     free(config);
     cJSON_free(input);
     cJSON_free(classes);
@@ -125,9 +151,9 @@ static clf_status put_tensor(clf_st_writer *w, clf_model *m, size_t k)
 
 clf_status clf_mf_put_model(clf_st_writer *w, clf_model *m, const char *kind,
                             const char *const *class_names, clf_preprocess pre,
-                            const char *base)
+                            const char *base, const clf_split_record *split)
 {
-    clf_status st = put_meta(w, m, kind, class_names, pre, base);
+    clf_status st = put_meta(w, m, kind, class_names, pre, base, split);
 
     for (size_t k = 0; st == CLF_OK && k < clf_model_tensor_count(m); k++)
         st = put_tensor(w, m, k);
@@ -137,15 +163,23 @@ clf_status clf_mf_put_model(clf_st_writer *w, clf_model *m, const char *kind,
 clf_status clf_model_save(clf_model *m, const char *path, const char *const *class_names,
                           clf_preprocess pre, const char *base)
 {
+    return clf_model_save_split(m, path, class_names, pre, base, NULL);
+}
+
+clf_status clf_model_save_split(clf_model *m, const char *path,
+                                const char *const *class_names, clf_preprocess pre,
+                                const char *base, const clf_split_record *split)
+{
     clf_st_writer w;
     clf_status st;
 
-    if (!m || !path || !class_names) {
-        CLF_LOG_ERROR("model save: a model, a path and class names are needed");
+    if (!m || !path || !class_names || (split && (split->n < 1 || split->n > 3))) {
+        CLF_LOG_ERROR("model save: a model, a path and class names are needed (and a split "
+                      "of 1 to 3 fractions)");
         return CLF_ERR_ARG;
     }
     clf_st_writer_init(&w);
-    st = clf_mf_put_model(&w, m, "model", class_names, pre, base);
+    st = clf_mf_put_model(&w, m, "model", class_names, pre, base, split);
     if (st == CLF_OK)
         st = clf_st_writer_save(&w, path);
     clf_st_writer_free(&w);
@@ -413,6 +447,57 @@ static clf_status parse_classes(const clf_st_file *f, int classes, clf_model_inf
     return n == classes ? CLF_OK : CLF_ERR_FORMAT;
 }
 
+/* A whole number in 0..max held as a JSON number or decimal string. */
+static bool whole_number(const cJSON *v, double max, uint64_t *out)
+{
+    char *end;
+
+    if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= max &&
+        v->valuedouble == floor(v->valuedouble)) {
+        *out = (uint64_t)v->valuedouble;
+        return true;
+    }
+    if (!cJSON_IsString(v) || !isdigit((unsigned char)v->valuestring[0]))
+        return false;
+    errno = 0;
+    *out = strtoull(v->valuestring, &end, 10);
+    return !*end && errno == 0 && (double)*out <= max;
+}
+
+/* The optional training split; an entry that is there must be whole. */
+static clf_status parse_split(const clf_st_file *f, clf_model_info *info)
+{
+    const char *text = clf_st_meta(f, CLF_MF_SPLIT);
+    cJSON *o = text ? cJSON_Parse(text) : NULL;
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "fractions"), *v;
+    clf_split_record *s = &info->split;
+    uint64_t images = 0;
+    bool ok = cJSON_IsArray(a) && cJSON_GetArraySize(a) >= 1 && cJSON_GetArraySize(a) <= 3 &&
+              whole_number(cJSON_GetObjectItemCaseSensitive(o, "seed"), 18446744073709551615.0,
+                           &s->seed) &&
+              whole_number(cJSON_GetObjectItemCaseSensitive(o, "images"), 1e15, &images);
+
+    if (!text)
+        return CLF_OK;
+    s->n = 0;
+    if (ok)
+        cJSON_ArrayForEach(v, a) {
+            ok = ok && cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1;
+            if (ok)
+                s->fractions[s->n++] = v->valuedouble;
+        }
+    cJSON_Delete(o);
+    if (!ok) {
+        CLF_LOG_ERROR("%s: metadata \"%s\" must be {\"fractions\": 1 to 3 numbers in [0, 1], "
+                      "\"seed\": a whole number, \"images\": a count}; it is '%.200s'",
+                      f->what, CLF_MF_SPLIT, text);
+        return CLF_ERR_FORMAT;
+    }
+    s->images = (size_t)images;
+    info->has_split = true;
+    return CLF_OK;
+}
+
 clf_status clf_mf_info(const clf_st_file *f, const clf_model *m, clf_model_info *info)
 {
     const char *pre = need_meta(f, CLF_MF_PREPROCESS), *base = clf_st_meta(f, CLF_MF_BASE);
@@ -432,6 +517,8 @@ clf_status clf_mf_info(const clf_st_file *f, const clf_model *m, clf_model_info 
         info->base = clf_strdup(base ? base : "");
         st = info->base ? CLF_OK : CLF_ERR_NOMEM;
     }
+    if (st == CLF_OK)
+        st = parse_split(f, info);
     if (st != CLF_OK)
         clf_model_info_free(info);
     return st;

@@ -17,16 +17,18 @@
 #define CLF_MF_CLASSES "clfit.class_names"
 #define CLF_MF_PREPROCESS "clfit.preprocess"
 #define CLF_MF_BASE "clfit.base"
+#define CLF_MF_SPLIT "clfit.split" /* optional: the training split (model files) */
 
 /* Largest class count and class-name length a file may declare. */
 enum { CLF_MF_MAX_CLASSES = 100000, CLF_MF_MAX_NAME = 4096 };
 
 /* Adds to w the metadata every clfit file carries (format `kind`, version,
- * config, input, class names, preprocessing, base) and every tensor of m
- * under its Keras name. A non-finite weight is CLF_ERR_ARG naming it. */
+ * config, input, class names, preprocessing, base; the training split when
+ * `split` is not NULL) and every tensor of m under its Keras name. A
+ * non-finite weight is CLF_ERR_ARG naming it. */
 clf_status clf_mf_put_model(clf_st_writer *w, clf_model *m, const char *kind,
                             const char *const *class_names, clf_preprocess pre,
-                            const char *base);
+                            const char *base, const clf_split_record *split);
 
 /* Checks the CRC, that the file is a clfit file of `kind` ("model",
  * "checkpoint") and that its version is one this clfit reads. */

@@ -62,6 +62,20 @@ enum { CLF_MODEL_FORMAT_VERSION = 1 };
 clf_status clf_model_save(clf_model *m, const char *path, const char *const *class_names,
                           clf_preprocess pre, const char *base);
 
+/* How the images a model was trained on were split: clfit train records
+ * it in the model file so that evaluate --subset can remake the subsets. */
+typedef struct clf_split_record {
+    double fractions[3];
+    int n;                       /* fractions given, 1..3 */
+    uint64_t seed;
+    size_t images;               /* usable images the split was made of */
+} clf_split_record;
+
+/* clf_model_save, also recording the training split (NULL: none). */
+clf_status clf_model_save_split(clf_model *m, const char *path,
+                                const char *const *class_names, clf_preprocess pre,
+                                const char *base, const clf_split_record *split);
+
 /* What a model file says besides its tensors. */
 typedef struct clf_model_info {
     int classes;
@@ -70,6 +84,8 @@ typedef struct clf_model_info {
     int height, width;           /* the input images' size */
     char *base;                  /* "" when the model has no frozen base */
     int format_version;
+    bool has_split;              /* the file records its training split */
+    clf_split_record split;
 } clf_model_info;
 
 void clf_model_info_free(clf_model_info *info);

@@ -1,6 +1,7 @@
 /* clfit evaluate MODEL DATA_DIR: loss, accuracy and a confusion matrix of
  * a saved model on a folder of class subfolders, or on one subset of it
  * split as clfit train splits it (--subset, --split, --seed). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,8 +108,8 @@ static int check_subset(const eval_opts *o)
         return usage_error(o->split_set ? "--split" : "--seed",
                            "chooses the images of --subset; add --subset train, val or test "
                            "(without it evaluate scores every image)");
-    if (o->subset == SUBSET_ALL)
-        return 0;
+    if (o->subset == SUBSET_ALL || !o->split_set)
+        return 0; /* the model file's own split is checked when it is read */
     name = subset_names[o->subset + 1];
     if (o->subset >= o->n_split || o->split[o->subset] == 0)
         return usage_error("--subset", "the split %s has no %s part; --subset %s needs a "
@@ -171,6 +172,12 @@ typedef struct eval_run {
     uint64_t *confusion;
     clf_metrics mt;
     progress bar;
+    /* the split --subset picks from: --split/--seed, else the model's record */
+    double split[3];
+    int n_split;
+    uint64_t seed;
+    char split_text[96];
+    const char *split_origin;
 } eval_run;
 
 static void release(eval_run *r)
@@ -236,6 +243,66 @@ static clf_status load(const eval_opts *o, eval_run *r)
     return st == CLF_OK ? map_classes(r) : st;
 }
 
+static bool same_split(const clf_split_record *rec, const double *split, int n)
+{
+    if (rec->n != n)
+        return false;
+    for (int i = 0; i < n; i++)
+        if (fabs(rec->fractions[i] - split[i]) > 1e-9)
+            return false;
+    return true;
+}
+
+static void split_text(const double *split, int n, char *buf, size_t size)
+{
+    size_t at = 0;
+
+    buf[0] = '\0';
+    for (int i = 0; i < n && at < size; i++)
+        at += (size_t)snprintf(buf + at, size - at, "%s%g", i ? "," : "", split[i]);
+}
+
+/* The split --subset uses: what the user gave, else what clfit train
+ * recorded in the model file, else train's defaults; a given one that
+ * differs from the record is warned about (it picks other images). */
+static clf_status choose_split(const eval_opts *o, eval_run *r)
+{
+    const clf_split_record *rec = r->info.has_split ? &r->info.split : NULL;
+    int part = o->subset;
+
+    memcpy(r->split, o->split, sizeof r->split);
+    r->n_split = o->n_split;
+    r->seed = o->seed;
+    r->split_origin = o->split_set || o->seed_set ? "as given" : "clfit train's defaults; the "
+                                                   "model file records no split";
+    if (rec && !o->split_set) {
+        memcpy(r->split, rec->fractions, sizeof r->split);
+        r->n_split = rec->n;
+    }
+    if (rec && !o->seed_set)
+        r->seed = rec->seed;
+    if (rec && !o->split_set && !o->seed_set)
+        r->split_origin = "as clfit train recorded it in the model file";
+    split_text(r->split, r->n_split, r->split_text, sizeof r->split_text);
+    if (rec && (!same_split(rec, r->split, r->n_split) || rec->seed != r->seed)) {
+        char recorded[96];
+
+        split_text(rec->fractions, rec->n, recorded, sizeof recorded);
+        CLF_LOG_WARN("the model was trained with --split %s --seed %llu; --subset %s with "
+                     "--split %s --seed %llu picks other images, some of which it may have "
+                     "trained on (leave out --split and --seed to use the model's)", recorded,
+                     (unsigned long long)rec->seed, subset_names[part + 1], r->split_text,
+                     (unsigned long long)r->seed);
+    }
+    if (part >= r->n_split || r->split[part] == 0) {
+        CLF_LOG_ERROR("--subset %s: the split %s has no %s part (it was recorded in the "
+                      "model file); use --subset with a part that holds images",
+                      subset_names[part + 1], r->split_text, part_words[part]);
+        return CLF_ERR_ARG;
+    }
+    return CLF_OK;
+}
+
 /* The images to score, r->all[*first ..] on: every one, or one part of
  * the split made as clfit train's make_loaders makes it (same fractions,
  * seed and folder: the same images, in the same order). */
@@ -256,15 +323,22 @@ static clf_status choose_images(const eval_opts *o, eval_run *r, size_t *first, 
                "of clfit train).\n", n, o->data_dir);
         return CLF_OK;
     }
-    st = clf_split(n, o->split, o->n_split, o->seed, r->all, sizes);
+    st = choose_split(o, r);
+    if (st == CLF_OK)
+        st = clf_split(n, r->split, r->n_split, r->seed, r->all, sizes);
     if (st != CLF_OK)
         return st;
+    if (r->info.has_split && r->info.split.images != n)
+        CLF_LOG_WARN("the model was trained on a split of %zu images; %s has %zu usable "
+                     "images now, so --subset %s picks other images (some may have been "
+                     "trained on)", r->info.split.images, o->data_dir, n,
+                     subset_names[o->subset + 1]);
     for (int s = 0; s < o->subset; s++)
         *first += sizes[s];
     *count = sizes[o->subset];
-    printf("Evaluating the %s subset: %zu of %zu images in %s (split %s, seed %llu, as "
-           "clfit train splits them).\n", subset_names[o->subset + 1], *count, n,
-           o->data_dir, o->split_text, (unsigned long long)o->seed);
+    printf("Evaluating the %s subset: %zu of %zu images in %s (split %s, seed %llu, %s).\n",
+           subset_names[o->subset + 1], *count, n, o->data_dir, r->split_text,
+           (unsigned long long)r->seed, r->split_origin);
     return CLF_OK;
 }
 

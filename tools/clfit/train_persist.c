@@ -240,8 +240,13 @@ clf_status persist_finish(persist *p)
 
     plot(p);
     if (p->o->save) {
-        st = clf_model_save(p->model, p->o->save, p->rs.class_names, p->rs.preprocess,
-                            p->rs.base);
+        /* evaluate --subset remakes the split from it */
+        clf_split_record split = {.n = p->rs.n_split, .seed = p->rs.seed,
+                                  .images = p->rs.images};
+
+        memcpy(split.fractions, p->rs.split, sizeof split.fractions);
+        st = clf_model_save_split(p->model, p->o->save, p->rs.class_names, p->rs.preprocess,
+                                  p->rs.base, &split);
         if (st == CLF_OK)
             printf("Saved the model to %s (%zu parameters, %d classes).\n", p->o->save,
                    clf_model_param_count(p->model, false), p->rs.classes);
