@@ -64,6 +64,12 @@ static void expect_pixel(const clf_image *im, int x, int y, int r, int g, int b,
                  r, g, b, tol);
 }
 
+static void put_le(uint8_t *p, uint32_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
 static void expect_rgb_pattern(const char *name)
 {
     clf_image im = decode_fixture(name);
@@ -329,6 +335,38 @@ static void bmp_decodes(void **state)
     expect_grey_pattern("grey.bmp"); /* 8-bit palette BMP */
 }
 
+/* A top-down BMP (negative height, rows stored first to last) is legal
+ * and common from Windows tools: made here from the bottom-up fixture by
+ * negating the height and reversing its rows; the pixels must not move. */
+static void bmp_top_down(void **state)
+{
+    char why[CLF_WHY_SIZE] = "";
+    size_t len, at, row = 12; /* 4 pixels x 3 bytes, already a multiple of 4 */
+    uint8_t *d = fixture("rgb.bmp", &len), *flipped;
+    clf_image im;
+
+    (void)state;
+    assert_non_null(d);
+    at = (size_t)d[10] | (size_t)d[11] << 8; /* the pixel data's offset */
+    assert_int_equal(len, at + 3 * row);
+    flipped = malloc(len);
+    assert_non_null(flipped);
+    memcpy(flipped, d, at);
+    for (size_t y = 0; y < 3; y++)
+        memcpy(flipped + at + y * row, d + at + (2 - y) * row, row);
+    put_le(flipped + 22, (uint32_t)-3, 4);
+    assert_int_equal(clf_image_decode(flipped, len, "top_down.bmp", &im, why, sizeof why),
+                     CLF_OK);
+    assert_int_equal(im.w, 4);
+    assert_int_equal(im.h, 3);
+    for (int y = 0; y < 3; y++)
+        for (int x = 0; x < 4; x++)
+            expect_pixel(&im, x, y, RGB[y][x][0], RGB[y][x][1], RGB[y][x][2], 0);
+    clf_image_free(&im);
+    free(flipped);
+    free(d);
+}
+
 static void tga_decodes(void **state)
 {
     (void)state;
@@ -447,12 +485,6 @@ static void put_be32(uint8_t *p, uint32_t v)
     p[1] = (uint8_t)(v >> 16);
     p[2] = (uint8_t)(v >> 8);
     p[3] = (uint8_t)v;
-}
-
-static void put_le(uint8_t *p, uint32_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 /* Writes a chunk (length, tag, data, CRC over tag and data); its size. */
@@ -627,6 +659,7 @@ int main(void)
         cmocka_unit_test(jpeg_cut_then_eoi),
         cmocka_unit_test(jpeg_ends_after_headers),
         cmocka_unit_test(bmp_decodes),
+        cmocka_unit_test(bmp_top_down),
         cmocka_unit_test(tga_decodes),
         cmocka_unit_test(pnm_decodes),
         cmocka_unit_test(pgm_16bit_refused),

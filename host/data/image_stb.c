@@ -9,6 +9,7 @@
  * Known difference from PIL: transparent GIF pixels come out black (stb's
  * empty canvas), where PIL gives their palette colour.
  */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,10 @@ clf_status clf_stb_decode(const char *fmt, const uint8_t *data, size_t len, clf_
         clf_why(why, why_size, "%s header unreadable: %s", fmt, reason());
         return CLF_ERR_IMAGE;
     }
+    /* a top-down BMP declares a negative height: stb_image 2.27's info
+     * reports it as is, while its loader flips the rows and returns |h| */
+    if (strcmp(fmt, "BMP") == 0 && h < 0 && h > INT_MIN)
+        h = -h;
     if (comp > channels)
         channels = comp;
     /* stb_image 2.27 reads 16-bit PGM/PPM samples in the host's byte order
