@@ -234,6 +234,10 @@ static void test_bad_base_before_images(void **state)
     assert_int_equal(tmpdir_write(path, "not json", 8), 0);
     cli_run(c, TRAIN " --base base.json");
     refused_early(c, "base.json: not valid JSON");
+    /* a Flatten takes at most 2^20 inputs: 592 x 592 x 3 is too many */
+    cli_run(c, "train data --device cpu --image-size 592 --epochs 1");
+    refused_early(c, "a 592x592 RGB image gives Flatten 1051392 inputs, more than the 1048576 "
+                     "one layer axis may have: use an image size of at most 591x591");
 }
 
 /* Writes the fixture head Flatten -> Dense(4, softmax) with `units` units

@@ -90,6 +90,16 @@ static bool check_sizes(int height, int width, int classes)
                       INT_MAX);
         return false;
     }
+    /* Flatten's output is one axis: 591 x 591 x 3 is the largest square */
+    int max_side = (int)sqrt(CLF_MAX_DIM / 3.0);
+
+    if ((long long)height * width * 3 > CLF_MAX_DIM) {
+        CLF_LOG_ERROR("model: a %dx%d RGB image gives Flatten %lld inputs, more than the %d "
+                      "one layer axis may have: use an image size of at most %dx%d (or a "
+                      "frozen base, which shrinks the image first)", height, width,
+                      (long long)height * width * 3, CLF_MAX_DIM, max_side, max_side);
+        return false;
+    }
     if (classes < 1 || classes > CLF_MAX_DIM) {
         CLF_LOG_ERROR("model: %d classes is not usable (1..%d)", classes, CLF_MAX_DIM);
         return false;

@@ -288,19 +288,22 @@ static int class_folders(const char *data_dir)
     return n < 2 ? 2 : n;
 }
 
-/* A --base that cannot be read or cut is found before the images are
- * decoded (minutes), by building the model once for the folder's classes
- * (a head from a JSON file must end in that many); the base is read
- * twice, a fraction of a second. */
-static clf_status check_base(const train_opts *o)
+/* A model that cannot be built (a --base that cannot be read or cut, an
+ * image size a Flatten cannot take) is found before the images are decoded
+ * (minutes), by building it once for the folder's classes (a head from a
+ * JSON file must end in that many); a base is read twice, a fraction of a
+ * second. */
+static clf_status check_model(const train_opts *o)
 {
     clf_model *m = NULL;
     clf_status st;
 
-    if (!o->base)
-        return CLF_OK;
-    st = clf_model_create_with_base(o->base, base_layer(o), o->model, o->height, o->width,
-                                    class_folders(o->data_dir), o->seed, &m);
+    if (o->base)
+        st = clf_model_create_with_base(o->base, base_layer(o), o->model, o->height, o->width,
+                                        class_folders(o->data_dir), o->seed, &m);
+    else
+        st = clf_model_create(o->model, o->height, o->width, class_folders(o->data_dir),
+                              o->seed, &m);
     clf_model_free(m);
     return st;
 }
@@ -444,7 +447,7 @@ int cmd_train(int argc, char **argv)
 
     /* Ctrl-C ends loading at once (nothing to save yet); from the first
      * step on it finishes the step and checkpoints. */
-    st = check_base(&o);
+    st = check_model(&o);
     if (st == CLF_OK)
         st = load_data(&o, &r);
     if (st == CLF_OK)
