@@ -83,6 +83,24 @@ static void expect_eval_bar(const char *out, const char *bar, const char *summar
     assert_string_equal(bar_figures, summary_figures);
 }
 
+/* c->dir/rel (made with its parents) holding n PNGs of class 0. */
+static void make_folder(const cli *c, const char *rel, int n)
+{
+    char path[4400], *slash;
+
+    snprintf(path, sizeof path, "%s/%s", c->dir, rel);
+    for (slash = strchr(path + strlen(c->dir) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        mkdir(path, 0755);
+        *slash = '/';
+    }
+    assert_int_equal(mkdir(path, 0755), 0);
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s/%02d.png", c->dir, rel, i);
+        cli_write_png(path, 0, i);
+    }
+}
+
 static void test_evaluate_and_predict(void **state)
 {
     cli *c = *state;
@@ -106,6 +124,15 @@ static void test_evaluate_and_predict(void **state)
 
     cli_run(c, "predict data/cross/00.png data/cross/01.png --device cpu");
     cli_expect(c, 1, "not a safetensors file");
+
+    /* a class folder the model lacks: named, with the model's classes */
+    make_folder(c, "zoo/Circle", 2);
+    make_folder(c, "zoo/cross", 2);
+    cli_run(c, "evaluate e.safetensors zoo --device cpu");
+    cli_expect(c, 1, "class folder 'Circle' is not one of the model's 3 classes");
+    cli_expect(c, 1, "the model's classes (names match exactly, case included): 'circle', "
+                     "'cross', 'square'");
+    cli_expect(c, 1, "rename each other class folder to one of these");
 }
 
 static void test_usage_errors(void **state)

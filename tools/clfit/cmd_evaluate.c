@@ -192,6 +192,16 @@ static void release(eval_run *r)
     free(r->confusion);
 }
 
+/* After a folder the model does not know: what it does know, and what to do. */
+static void list_model_classes(const eval_run *r)
+{
+    fprintf(stderr, "clfit: the model's classes (names match exactly, case included):");
+    for (int k = 0; k < r->info.classes; k++)
+        fprintf(stderr, "%s '%s'", k ? "," : "", r->info.class_names[k]);
+    fprintf(stderr, "\nclfit: rename each other class folder to one of these, or move it out "
+                    "of the data folder\n");
+}
+
 /* Each class folder must be one of the model's classes (by name). */
 static clf_status map_classes(eval_run *r)
 {
@@ -213,6 +223,8 @@ static clf_status map_classes(eval_run *r)
             missing++;
         }
     }
+    if (missing)
+        list_model_classes(r);
     return missing ? CLF_ERR_DATA : CLF_OK;
 }
 
