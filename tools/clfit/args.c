@@ -78,6 +78,11 @@ bool parse_float(const char *flag, const char *text, double min, double max, dou
     char *end;
     double v;
 
+    /* decimal only: strtod would also take hex (0x10 = 16) and leading blanks */
+    if (strspn(text, "0123456789+-.eE") != strlen(text)) {
+        usage_error(flag, "'%s' is not a decimal number", text);
+        return false;
+    }
     errno = 0;
     v = strtod(text, &end);
     if (errno || end == text || *end || !isfinite(v)) {
