@@ -251,6 +251,7 @@ static void test_evaluate_subsets(void **state)
     /* a split without a test part has nothing for --subset test */
     cli_run(c, TRAIN " --epochs 1 --split 0.75,0.25 --save notest.safetensors");
     cli_expect(c, 0, "Saved the model");
+    cli_expect(c, 0, "No test images: --split 0.75,0.25 has no test part");
     cli_run(c, "evaluate notest.safetensors data --device cpu --subset test");
     cli_expect(c, 1, "--subset test: the split 0.75,0.25 has no test part");
 }

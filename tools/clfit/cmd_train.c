@@ -420,8 +420,13 @@ static clf_status train_and_test(const train_opts *o, train_run *r)
 
     /* a failed --save still leaves the test figures on screen */
     st = persist_finish(&r->persist);
-    if (!r->test)
+    if (!r->test) {
+        printf("No test images: --split");
+        for (int i = 0; i < o->n_split; i++)
+            printf("%c%g", i ? ',' : ' ', o->split[i]);
+        printf(" has no test part, so nothing was tested.\n");
         return st;
+    }
     test_st = clf_evaluate(r->model, r->test, &test);
     if (test_st == CLF_OK) {
         metrics_text(text, sizeof text, &test, "test_");
