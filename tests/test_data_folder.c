@@ -337,9 +337,31 @@ static const char *check_unreadable(const char *root)
     return bad;
 }
 
+/* Class folders k (one image) and locked (mode 000): the load fails
+ * naming locked as unreadable, not as empty. */
+static const char *check_unreadable_class(const char *root)
+{
+    clf_data_opts o = small_opts();
+    clf_dataset *ds = NULL;
+    captured_log *log = malloc(sizeof *log);
+    const char *bad = NULL;
+
+    if (!log)
+        return "out of memory";
+    if (load(root, &o, &ds, log) != CLF_ERR_DATA)
+        bad = "load did not fail with a data error";
+    else if (!strstr(log->text, "class folder 'locked' cannot be read (permissions)"))
+        bad = "the unreadable class folder is not named as unreadable";
+    else if (strstr(log->text, "empty class folder"))
+        bad = "the unreadable class folder is called empty";
+    clf_dataset_free(ds);
+    free(log);
+    return bad;
+}
+
 /* Root reads through permissions, so as root the check runs in a child
  * process that has switched to the unprivileged user "nobody" (65534). */
-static void check_as_nobody(const char *root)
+static void check_as_nobody(const char *root, const char *(*check)(const char *))
 {
     int status = 0;
     pid_t pid;
@@ -352,9 +374,9 @@ static void check_as_nobody(const char *root)
 
         if (setgid(65534) != 0 || setuid(65534) != 0 || access(root, R_OK | X_OK) != 0)
             _exit(77); /* no such user, or $TMPDIR closed to it */
-        bad = check_unreadable(root);
+        bad = check(root);
         if (bad)
-            fprintf(stderr, "unreadable_file (as nobody): %s\n", bad);
+            fprintf(stderr, "as nobody: %s\n", bad);
         _exit(bad ? 1 : 0);
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -385,10 +407,32 @@ static void unreadable_file(void **state)
     assert_int_equal(chmod(path, 0), 0);
 
     if (geteuid() == 0) {
-        check_as_nobody(f->root);
+        check_as_nobody(f->root, check_unreadable);
         return;
     }
     bad = check_unreadable(f->root);
+    if (bad)
+        fail_msg("%s", bad);
+}
+
+static void unreadable_class_folder(void **state)
+{
+    fixture_dir *f = *state;
+    const char *bad;
+    char path[512];
+
+    assert_int_equal(make_dir(f->root, "k"), 0);
+    assert_int_equal(make_dir(f->root, "locked"), 0);
+    assert_int_equal(put_solid_png(f->root, "k/a.png", 1, 1, 1, 2, 3), 0);
+    assert_int_equal(put_solid_png(f->root, "locked/b.png", 1, 1, 4, 5, 6), 0);
+    snprintf(path, sizeof path, "%s/locked", f->root);
+    assert_int_equal(chmod(path, 0), 0);
+
+    if (geteuid() == 0) {
+        check_as_nobody(f->root, check_unreadable_class);
+        return;
+    }
+    bad = check_unreadable_class(f->root);
     if (bad)
         fail_msg("%s", bad);
 }
@@ -671,6 +715,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(skip_keeps_labels, setup, teardown),
         cmocka_unit_test_setup_teardown(fail_stops_at_first, setup, teardown),
         cmocka_unit_test_setup_teardown(unreadable_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(unreadable_class_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(empty_classes, setup, teardown),
         cmocka_unit_test_setup_teardown(one_class_in_words, setup, teardown),
         cmocka_unit_test_setup_teardown(no_class_folders, setup, teardown),

@@ -1,6 +1,9 @@
 /* clf_dataset_load: scan, decode on all cores, compact, check classes. */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clfit/data.h"
 #include "clfit/log.h"
@@ -93,6 +96,27 @@ static size_t *count_per_class(const clf_dataset *ds)
     return count;
 }
 
+/* Names an empty class folder, saying when it is one clfit may not read
+ * (the scan warned about it; "empty" would send the user looking for
+ * missing images). */
+static void log_empty(const char *dir, const char *name)
+{
+    size_t len = strlen(dir) + strlen(name) + 2;
+    char *path = malloc(len);
+    bool unreadable = false;
+
+    if (path) {
+        snprintf(path, len, "%s/%s", dir, name);
+        unreadable = access(path, R_OK | X_OK) != 0;
+        free(path);
+    }
+    if (unreadable)
+        CLF_LOG_ERROR("  class folder '%s' cannot be read (permissions): let clfit read it "
+                      "(chmod) or remove it", name);
+    else
+        CLF_LOG_ERROR("  empty class folder: '%s'", name);
+}
+
 /* Every class needs an image, unless allowed; all empty ones are named. */
 static clf_status check_classes(const clf_dataset *ds, const char *dir, bool allow)
 {
@@ -114,7 +138,7 @@ static clf_status check_classes(const clf_dataset *ds, const char *dir, bool all
                          "examples)",
                          ds->class_names[c], dir, c);
         else
-            CLF_LOG_ERROR("  empty class folder: '%s'", ds->class_names[c]);
+            log_empty(dir, ds->class_names[c]);
     }
     free(count);
     return empty && !allow ? CLF_ERR_DATA : CLF_OK;
