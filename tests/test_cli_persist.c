@@ -133,6 +133,17 @@ static void test_evaluate_and_predict(void **state)
     cli_expect(c, 1, "the model's classes (names match exactly, case included): 'circle', "
                      "'cross', 'square'");
     cli_expect(c, 1, "rename each other class folder to one of these");
+
+    /* odd class names keep the text matrix in columns: a newline shows as
+     * '?', UTF-8 is padded by characters (22 wide) */
+    make_folder(c, "odd/line\nbreak", 6);
+    make_folder(c, "odd/\xc3\xa9 \xc3\xbc", 6);
+    cli_run(c, "train odd --device cpu --image-size 8 --epochs 1 --split 1 "
+               "--save odd.safetensors");
+    cli_expect(c, 0, "Saved the model");
+    cli_run(c, "evaluate odd.safetensors odd --device cpu");
+    cli_expect(c, 0, "\n   0 line?break            ");
+    cli_expect(c, 0, "\n   1 \xc3\xa9 \xc3\xbc                   ");
 }
 
 static void test_usage_errors(void **state)

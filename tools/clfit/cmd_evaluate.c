@@ -404,6 +404,28 @@ static clf_status run(const eval_opts *o, eval_run *r)
     return st;
 }
 
+/* A class name in a column of `width` characters: control characters
+ * (a newline would break the table) shown as '?', UTF-8 counted by
+ * characters, not bytes; cut to the width. Wide (CJK) characters still
+ * take two cells. */
+static void print_name(const char *name, int width)
+{
+    int shown = 0;
+
+    for (const unsigned char *p = (const unsigned char *)name; *p && shown < width; shown++) {
+        size_t len = 1;
+
+        while ((p[len] & 0xC0) == 0x80 && *p >= 0xC0)
+            len++; /* the continuation bytes of one character */
+        if (*p < 0x20 || *p == 0x7F)
+            putchar('?');
+        else
+            fwrite(p, 1, len, stdout);
+        p += len;
+    }
+    printf("%*s", width - shown, "");
+}
+
 /* Rows: true class; columns: predicted class, numbered; last, recall. */
 static void print_confusion(const eval_run *r)
 {
@@ -423,7 +445,8 @@ static void print_confusion(const eval_run *r)
     for (int i = 0; i < k; i++) {
         uint64_t total = 0;
 
-        printf("%4d %-22.22s", i, r->info.class_names[i]);
+        printf("%4d ", i);
+        print_name(r->info.class_names[i], 22);
         for (int j = 0; j < k; j++) {
             printf("%*llu", width, (unsigned long long)r->confusion[i * k + j]);
             total += r->confusion[i * k + j];
