@@ -36,7 +36,9 @@ cJSON *clf_ckpt_settings_json(const clf_run_settings *rs);
 /* Compares a checkpoint's settings (JSON text) with rs; logs every
  * difference with the flag that sets it. CLF_ERR_ARG when any differs,
  * CLF_ERR_FORMAT when the text is not a settings object. `what` names the
- * checkpoint file. */
+ * checkpoint file. rs->class_names NULL: the entries known only once the
+ * images are loaded (their count, the class names, the batch size, which
+ * a small set lowers) are not compared. */
 clf_status clf_ckpt_settings_compare(const char *stored, const clf_run_settings *rs,
                                      const char *what);
 

@@ -208,6 +208,24 @@ static clf_status check_all(const clf_st_file *f, const clf_model *m,
     return st;
 }
 
+clf_status clf_checkpoint_check_settings(const char *dir, const clf_run_settings *rs)
+{
+    char *path = clf_checkpoint_path(dir);
+    clf_st_file f = {0};
+    clf_status st = path ? clf_st_read(path, &f) : CLF_ERR_NOMEM;
+    const char *settings = NULL;
+
+    if (st == CLF_OK)
+        st = clf_mf_check_kind(&f, "checkpoint");
+    if (st == CLF_OK && !(settings = clf_st_meta(&f, CLF_CKPT_SETTINGS)))
+        st = bad_entry(f.what, CLF_CKPT_SETTINGS, "is missing");
+    if (st == CLF_OK)
+        st = clf_ckpt_settings_compare(settings, rs, f.what);
+    clf_st_free(&f);
+    free(path);
+    return st;
+}
+
 clf_status clf_checkpoint_load(const char *dir, clf_model *m, const clf_run_settings *rs,
                                clf_train_state *ts)
 {

@@ -74,7 +74,9 @@ cJSON *clf_ckpt_settings_json(const clf_run_settings *rs)
          add(j, "preprocess", str_or_null(clf_preprocess_name(rs->preprocess))) &&
          add(j, "seed", cJSON_CreateString(seed)) &&
          add(j, "images", cJSON_CreateNumber((double)rs->images)) &&
-         add(j, "class_names", cJSON_CreateStringArray(rs->class_names, rs->classes));
+         add(j, "class_names", rs->class_names
+                                   ? cJSON_CreateStringArray(rs->class_names, rs->classes)
+                                   : cJSON_CreateArray()); /* not known yet */
     if (!ok) {
         CLF_LOG_ERROR("checkpoint: out of memory describing the run's settings");
         cJSON_Delete(j);
@@ -153,8 +155,14 @@ clf_status clf_ckpt_settings_compare(const char *stored, const clf_run_settings 
         cJSON_Delete(b);
         return b ? CLF_ERR_FORMAT : CLF_ERR_NOMEM;
     }
-    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
-        differ += !same_entry(a, b, flags[i].key, flags[i].flag, what);
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        bool needs_images = !strcmp(flags[i].key, "images") ||
+                            !strcmp(flags[i].key, "class_names") ||
+                            !strcmp(flags[i].key, "batch_size"); /* lowered for small sets */
+
+        if (!needs_images || rs->class_names)
+            differ += !same_entry(a, b, flags[i].key, flags[i].flag, what);
+    }
     if (differ)
         CLF_LOG_ERROR("%s: the checkpoint comes from a run with other settings (%d "
                       "difference%s above); resume with the same settings, or start a new "

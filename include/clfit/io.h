@@ -147,6 +147,15 @@ bool clf_checkpoint_exists(const char *dir);
 clf_status clf_checkpoint_save(const char *dir, clf_model *m, const clf_run_settings *rs,
                                const clf_train_state *ts);
 
+/* Compares the settings recorded in dir's checkpoint with rs, as
+ * clf_checkpoint_load does, without a model: a run about to resume can
+ * be refused before it loads its images. rs->class_names NULL skips what
+ * needs the images (their count, the class names, the batch size, which a
+ * small set lowers). CLF_ERR_ARG when any
+ * differs (each logged with its flag); CLF_ERR_IO / CLF_ERR_FORMAT for a
+ * file that cannot be read or is damaged. */
+clf_status clf_checkpoint_check_settings(const char *dir, const clf_run_settings *rs);
+
 /* Reads dir's checkpoint into m, which must be compiled from the same
  * settings: checks the file (as clf_model_load does), that rs matches the
  * recorded settings (every difference is logged with its flag; then

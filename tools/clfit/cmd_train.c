@@ -331,11 +331,9 @@ static clf_status build_model(const train_opts *o, train_run *r)
     return clf_model_compile(r->model, r->be, &opt, o->pre, o->batch);
 }
 
-/* The settings a checkpoint records, then --resume / --log start. */
-static clf_status start_persist(const train_opts *o, train_run *r)
+/* The settings a checkpoint records, but those the images give. */
+static void fill_settings(const train_opts *o, clf_run_settings *rs)
 {
-    clf_run_settings *rs = &r->persist.rs;
-
     rs->data_dir = o->data_dir;
     rs->model_spec = o->model;
     /* compared on --resume; the base's path is recorded in --save's file */
@@ -349,6 +347,23 @@ static clf_status start_persist(const train_opts *o, train_run *r)
     train_optimizer(o, &rs->optimizer);
     rs->preprocess = o->pre;
     rs->seed = o->seed;
+}
+
+/* --resume with other settings is refused before the images load (the
+ * batch size, which a small folder lowers, the image count and the class
+ * names are compared once they have). */
+static clf_status check_resume(const train_opts *o)
+{
+    clf_run_settings rs = {0};
+
+    fill_settings(o, &rs);
+    return persist_check_resume(&o->persist, &rs);
+}
+
+/* The settings a checkpoint records, then --resume / --log start. */
+static clf_status start_persist(const train_opts *o, train_run *r)
+{
+    fill_settings(o, &r->persist.rs);
     if (persist_data(&r->persist, r->ds) != CLF_OK)
         return CLF_ERR_NOMEM;
     return persist_begin(&r->persist, &o->persist, r->model, o->epochs,
@@ -453,6 +468,8 @@ int cmd_train(int argc, char **argv)
     /* Ctrl-C ends loading at once (nothing to save yet); from the first
      * step on it finishes the step and checkpoints. */
     st = check_model(&o);
+    if (st == CLF_OK)
+        st = check_resume(&o);
     if (st == CLF_OK)
         st = load_data(&o, &r);
     if (st == CLF_OK)

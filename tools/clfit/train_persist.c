@@ -148,6 +148,26 @@ static void make_title(persist *p)
              (double)rs->optimizer.learning_rate, rs->batch_size);
 }
 
+/* After a checkpoint failed to load: a damaged or foreign one is in the
+ * way; other settings (CLF_ERR_ARG) were named with their flags already. */
+static void unusable_hint(const char *dir, clf_status st)
+{
+    if (st == CLF_ERR_FORMAT || st == CLF_ERR_IO || st == CLF_ERR_SHAPE)
+        fprintf(stderr, "clfit: --resume: the checkpoint in %s cannot be used; move it away "
+                        "and run without --resume to start over\n", dir);
+}
+
+clf_status persist_check_resume(const persist_opts *o, const clf_run_settings *rs)
+{
+    clf_status st;
+
+    if (!o->resume)
+        return CLF_OK;
+    st = clf_checkpoint_check_settings(o->checkpoint_dir, rs);
+    unusable_hint(o->checkpoint_dir, st);
+    return st;
+}
+
 /* --resume: the checkpoint into the model, and where training goes on. */
 static clf_status resume(persist *p, int epochs, size_t steps)
 {
@@ -161,10 +181,7 @@ static clf_status resume(persist *p, int epochs, size_t steps)
                       pos->step, steps);
         st = CLF_ERR_FORMAT;
     }
-    /* other settings (CLF_ERR_ARG) were named with their flags already */
-    if (st == CLF_ERR_FORMAT || st == CLF_ERR_IO || st == CLF_ERR_SHAPE)
-        fprintf(stderr, "clfit: --resume: the checkpoint in %s cannot be used; move it away "
-                        "and run without --resume to start over\n", dir);
+    unusable_hint(dir, st);
     if (st != CLF_OK)
         return st;
     printf("Resuming from %s: %d epoch%s done", dir, pos->epoch, pos->epoch == 1 ? "" : "s");

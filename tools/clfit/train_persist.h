@@ -44,6 +44,11 @@ bool persist_set_option(persist_opts *o, int c, const char *v);
 int persist_check(const persist_opts *o, const char *data_dir, const char *base,
                   const char *head);
 
+/* With --resume, the checkpoint's recorded settings against rs (filled
+ * but for what the images give) before the images load: each difference
+ * named with its flag; a damaged checkpoint with what to do. */
+clf_status persist_check_resume(const persist_opts *o, const clf_run_settings *rs);
+
 /* The run as a checkpoint sees it, and what has been done so far. */
 typedef struct persist {
     const persist_opts *o;
