@@ -200,6 +200,7 @@ static const bad_flag train_bad[] = {
     {"--checkpoint-dir", {"", NULL}},
     {"--log", {"", NULL}},
     {"--plot", {"", NULL}},
+    {"--image-cache", {"", NULL}},
 };
 
 static const bad_flag evaluate_bad[] = {
@@ -208,6 +209,7 @@ static const bad_flag evaluate_bad[] = {
     {"--threads", {"", "0", "1025", "two", NULL}},
     {"--on-bad-image", {"", "warn", NULL}},
     {"--plot", {"", NULL}},
+    {"--image-cache", {"", NULL}},
 };
 
 static const bad_flag predict_bad[] = {

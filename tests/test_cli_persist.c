@@ -146,6 +146,40 @@ static void test_evaluate_and_predict(void **state)
     cli_expect(c, 0, "\n   1 \xc3\xa9 \xc3\xbc                   ");
 }
 
+/* The text after the last `key` in out, to the end of its line. */
+static void after(const char *out, const char *key, char *buf, size_t size)
+{
+    const char *p = NULL, *q;
+
+    for (q = strstr(out, key); q; q = strstr(q + 1, key))
+        p = q;
+    if (!p)
+        fail_msg("no '%s' in:\n%s", key, out);
+    p += strlen(key);
+    q = p + strcspn(p, "\n");
+    snprintf(buf, size, "%.*s", (int)(q - p), p);
+}
+
+/* --image-cache: a second run takes every image from it and trains to the
+ * same figures; evaluate reads the same cache. */
+static void test_image_cache(void **state)
+{
+    cli *c = *state;
+    char first[256];
+
+    CLI_NEED(c);
+    cli_run(c, TRAIN " --epochs 1 --image-cache ic --save ic.safetensors");
+    cli_expect(c, 0, "test_accuracy");
+    after(c->out, "test_loss: ", first, sizeof first);
+    cli_run(c, TRAIN " --epochs 1 --image-cache ic");
+    cli_expect(c, 0, "36 of 36 images came from the image cache in 'ic'");
+    cli_expect(c, 0, first);
+    cli_run(c, "evaluate ic.safetensors data --device cpu --image-cache ic");
+    cli_expect(c, 0, "36 of 36 images came from the image cache in 'ic'");
+    cli_run(c, TRAIN " --image-cache data/ic");
+    cli_expect(c, 1, "--image-cache data/ic is inside the data folder data");
+}
+
 static void test_usage_errors(void **state)
 {
     cli *c = *state;
@@ -166,19 +200,6 @@ static void test_usage_errors(void **state)
 /* ---- evaluate on one subset of the split; paths checked first; the
  * plot's title; checkpoints named where a model file belongs ---- */
 
-/* The text after the last `key` in out, to the end of its line. */
-static void after(const char *out, const char *key, char *buf, size_t size)
-{
-    const char *p = NULL, *q;
-
-    for (q = strstr(out, key); q; q = strstr(q + 1, key))
-        p = q;
-    if (!p)
-        fail_msg("no '%s' in:\n%s", key, out);
-    p += strlen(key);
-    q = p + strcspn(p, "\n");
-    snprintf(buf, size, "%.*s", (int)(q - p), p);
-}
 
 /* "N images: loss: L - accuracy: A" for train's "<prefix>loss: L -
  * <prefix>accuracy: A", the line evaluate prints for the same images. */
@@ -433,6 +454,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_save_log_plot),
         cmocka_unit_test(test_evaluate_and_predict),
+        cmocka_unit_test(test_image_cache),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_evaluate_subsets),
         cmocka_unit_test(test_evaluate_subset_usage),

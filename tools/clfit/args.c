@@ -508,3 +508,9 @@ bool spares_folder_of(const char *flag, const char *out, const char *in_flag, co
     free(i);
     return !clash;
 }
+
+bool image_cache_usable(const char *dir, const char *data_dir)
+{
+    return !dir || (writable_place("--image-cache", dir, true) &&
+                    outside_data("--image-cache", dir, data_dir, true));
+}

@@ -79,6 +79,10 @@ bool spares_input(const char *flag, const char *out, const char *in_flag, const 
  * false. */
 bool spares_folder_of(const char *flag, const char *out, const char *in_flag, const char *in);
 
+/* --image-cache DIR (NULL: not given) can be created or written and lies
+ * outside data_dir; otherwise prints why and returns false. */
+bool image_cache_usable(const char *dir, const char *data_dir);
+
 /* Runs getopt_long over argv and reports a missing value or an unknown
  * flag as a usage error. Returns the option's val, -1 at the end, or '?'
  * after such an error. */

@@ -19,7 +19,7 @@
 #include "progress.h"
 
 typedef struct eval_opts {
-    const char *model_path, *data_dir, *device, *plot;
+    const char *model_path, *data_dir, *device, *plot, *image_cache;
     int batch, threads;
     clf_bad_image_policy bad;
     bool verbose;
@@ -35,7 +35,7 @@ enum { SUBSET_ALL = -1 };
 
 enum {
     OPT_DEVICE = 256, OPT_BATCH, OPT_PLOT, OPT_THREADS, OPT_BAD_IMAGE, OPT_VERBOSE,
-    OPT_SUBSET, OPT_SPLIT, OPT_SEED
+    OPT_SUBSET, OPT_SPLIT, OPT_SEED, OPT_IMAGE_CACHE
 };
 
 static const struct option eval_options[] = {
@@ -48,6 +48,7 @@ static const struct option eval_options[] = {
     {"subset", required_argument, NULL, OPT_SUBSET},
     {"split", required_argument, NULL, OPT_SPLIT},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"image-cache", required_argument, NULL, OPT_IMAGE_CACHE},
     {NULL, 0, NULL, 0},
 };
 
@@ -94,6 +95,7 @@ static bool set_option(eval_opts *o, int c, const char *v)
         o->split_text = v;
         return parse_split("--split", v, o->split, &o->n_split);
     case OPT_SEED: o->seed_set = true; return parse_u64("--seed", v, &o->seed);
+    case OPT_IMAGE_CACHE: o->image_cache = v; return not_empty("--image-cache", v);
     default: return false;
     }
 }
@@ -126,7 +128,7 @@ static int check_paths(const eval_opts *o)
         checkpoint_hint(o->model_path); /* a checkpoint folder given as MODEL */
         return 1;
     }
-    if (!readable_dir("DATA_DIR", o->data_dir))
+    if (!readable_dir("DATA_DIR", o->data_dir) || !image_cache_usable(o->image_cache, o->data_dir))
         return 1;
     if (o->plot && (!writable_place("--plot", o->plot, false) ||
                     !outside_data("--plot", o->plot, o->data_dir, false) ||
@@ -251,6 +253,7 @@ static clf_status load(const eval_opts *o, eval_run *r)
     d.width = r->info.width;
     d.on_bad_image = o->bad;
     d.threads = o->threads;
+    d.cache_dir = o->image_cache;
     st = clf_dataset_load(o->data_dir, &d, &r->ds); /* it logs what it found */
     return st == CLF_OK ? map_classes(r) : st;
 }

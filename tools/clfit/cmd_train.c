@@ -21,6 +21,7 @@
 typedef struct train_opts {
     const char *data_dir, *device, *model;
     const char *base, *base_layer; /* transfer learning: TF.js model, cut */
+    const char *image_cache;       /* --image-cache: decoded images kept on disk */
     int height, width, epochs, batch, threads;
     clf_preprocess pre;
     clf_optimizer_kind opt_kind;
@@ -36,7 +37,7 @@ typedef struct train_opts {
 enum {
     OPT_DEVICE = 256, OPT_MODEL, OPT_PREPROCESS, OPT_IMAGE_SIZE, OPT_EPOCHS, OPT_BATCH,
     OPT_OPTIMIZER, OPT_LR, OPT_SEED, OPT_SPLIT, OPT_BAD_IMAGE, OPT_THREADS, OPT_VERBOSE,
-    OPT_BASE, OPT_BASE_LAYER
+    OPT_BASE, OPT_BASE_LAYER, OPT_IMAGE_CACHE
 };
 
 static const struct option train_options[] = {
@@ -55,6 +56,7 @@ static const struct option train_options[] = {
     {"verbose", no_argument, NULL, OPT_VERBOSE},
     {"base", required_argument, NULL, OPT_BASE},
     {"base-layer", required_argument, NULL, OPT_BASE_LAYER},
+    {"image-cache", required_argument, NULL, OPT_IMAGE_CACHE},
     PERSIST_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -133,6 +135,7 @@ static bool set_option(train_opts *o, int c, const char *v)
     case OPT_VERBOSE: o->verbose = true; return true;
     case OPT_BASE: o->base = v; return not_empty("--base", v);
     case OPT_BASE_LAYER: o->base_layer = v; return not_empty("--base-layer", v);
+    case OPT_IMAGE_CACHE: o->image_cache = v; return not_empty("--image-cache", v);
     default: return persist_set_option(&o->persist, c, v);
     }
 }
@@ -159,7 +162,8 @@ static int parse_train(int argc, char **argv, train_opts *o)
     /* missing files are found now, not after the device opened (seconds)
      * and the images loaded (minutes) */
     if (!readable_dir("DATA_DIR", o->data_dir) || (o->base && !readable_file("--base", o->base)) ||
-        (is_json(o->model) && !readable_file("--model", o->model)))
+        (is_json(o->model) && !readable_file("--model", o->model)) ||
+        !image_cache_usable(o->image_cache, o->data_dir))
         return 1;
     return persist_check(&o->persist, o->data_dir, o->base, is_json(o->model) ? o->model : NULL);
 }
@@ -196,6 +200,7 @@ static clf_status load_data(const train_opts *o, train_run *r)
     d.width = o->width;
     d.on_bad_image = o->bad;
     d.threads = o->threads;
+    d.cache_dir = o->image_cache;
     /* the library logs what it found and skipped */
     return clf_dataset_load(o->data_dir, &d, &r->ds);
 }

@@ -39,6 +39,8 @@ static const char usage_text[] =
     "  --split TRAIN,VAL,TEST  fractions (default 0.7,0.2,0.1)\n"
     "  --on-bad-image POLICY   skip (default: warn and go on) | fail\n"
     "  --threads N             image decoding threads (default: all cores)\n"
+    "  --image-cache DIR       keep decoded, resized images on disk in DIR, so a\n"
+    "                          later run (train or evaluate) skips decoding them\n"
     "  --verbose               more messages on stderr\n"
     "  --save FILE             the trained model, one .safetensors file\n"
     "  --checkpoint-dir DIR    a checkpoint after every epoch and at Ctrl-C\n"
@@ -49,7 +51,7 @@ static const char usage_text[] =
     "evaluate options: --device, --batch-size N (default 32), --plot FILE.png (the\n"
     "  confusion matrix), --subset all|train|val|test (default all: every image;\n"
     "  test: the test split of train, with its --split and --seed), --split, --seed,\n"
-    "  --threads, --on-bad-image, --verbose\n"
+    "  --threads, --on-bad-image, --image-cache, --verbose\n"
     "predict options: --device, --top K (default 3), --verbose\n"
     "\n"
     "exit codes: 0 success, 1 runtime failure, 2 usage error, 130 interrupted\n";
