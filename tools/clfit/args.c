@@ -161,7 +161,7 @@ bool parse_model_spec(const char *flag, const char *spec, bool allow_json)
 
 bool parse_split(const char *flag, const char *text, double *fr, int *k)
 {
-    char buf[128], *tok, *save = NULL;
+    char buf[128], *tok, *next;
     double sum = 0.0;
 
     if (strlen(text) >= sizeof buf) {
@@ -170,7 +170,14 @@ bool parse_split(const char *flag, const char *text, double *fr, int *k)
     }
     strcpy(buf, text);
     *k = 0;
-    for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    /* strsep, not strtok: an empty field (",0.5,0.5", "0.5,,0.5") is an
+     * error, not skipped, or the parts would shift */
+    for (next = buf; (tok = strsep(&next, ",")) != NULL;) {
+        if (!*tok) {
+            usage_error(flag, "'%s' has an empty fraction; give 1 to 3 numbers separated by "
+                              "commas, like 0.7,0.2,0.1", text);
+            return false;
+        }
         if (*k == 3) {
             usage_error(flag, "'%s' has more than 3 fractions (train,val,test)", text);
             return false;
