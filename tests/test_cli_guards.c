@@ -110,7 +110,7 @@ static void test_outputs_apart(void **state)
     cli_expect(c, 1, "--plot data/cross/cm.png is inside the data folder data");
     assert_false(exists(c, "data/cross/cm.png"));
     cli_run(c, "evaluate data/top.safetensors data --device cpu --plot data/top.safetensors");
-    cli_expect(c, 1, "--plot data/top.safetensors: is MODEL, which this command reads");
+    cli_expect(c, 1, "--plot data/top.safetensors: is MODEL, which this command reads or writes");
 
     cli_run(c, "train no-such-folder --device cpu");
     refused_early(c, "DATA_DIR no-such-folder: cannot read it");
@@ -187,11 +187,25 @@ static void test_outputs_replace_nothing(void **state)
     cli_expect(c, 0, "test_accuracy");
     cli_run(c, TRAIN " --checkpoint-dir own-ck --resume --epochs 2 "
                "--save own-ck/checkpoint.safetensors");
-    refused_early(c, "is the checkpoint file of --checkpoint-dir, which this command reads");
+    refused_early(c, "is the checkpoint file of --checkpoint-dir, which this command reads or "
+                     "writes");
+    /* a new run would write both there: the checkpoint would replace the model */
+    mkdir(strcat(strcpy(path, c->dir), "/new-ck"), 0755);
+    cli_run(c, TRAIN " --checkpoint-dir new-ck --save new-ck/checkpoint.safetensors");
+    refused_early(c, "--save new-ck/checkpoint.safetensors: is the checkpoint file of "
+                     "--checkpoint-dir");
+    /* a symlinked folder that leads into the data folder is inside it */
+    snprintf(path, sizeof path, "%s/to-cross", c->dir);
+    snprintf(target, sizeof target, "%s/cross", c->data);
+    assert_int_equal(symlink(target, path), 0);
+    cli_run(c, TRAIN " --checkpoint-dir to-cross");
+    refused_early(c, "--checkpoint-dir to-cross is inside the data folder");
+    cli_run(c, TRAIN " --image-cache to-cross");
+    refused_early(c, "--image-cache to-cross is inside the data folder");
     write_in(c, "model.json", "{}");
     write_in(c, "group1-shard1of1.bin", "weights");
     cli_run(c, TRAIN " --base model.json --log model.json");
-    refused_early(c, "--log model.json: is --base, which this command reads");
+    refused_early(c, "--log model.json: is --base, which this command reads or writes");
     cli_run(c, TRAIN " --base model.json --plot group1-shard1of1.bin");
     refused_early(c, "would replace a file in the folder of --base model.json");
     expect_content(c, "group1-shard1of1.bin", "weights");

@@ -465,9 +465,18 @@ static bool inside_data(const char *path, const char *data, bool is_dir)
     return is_dir || (*rest == '/' && strchr(rest + 1, '/') != NULL);
 }
 
+/* path wholly resolved when it exists (a symlinked folder leads where it
+ * points), else with its folder resolved; malloc'd, NULL when neither. */
+static char *where(const char *path)
+{
+    char *real = realpath(path, NULL);
+
+    return real ? real : resolved_path(path);
+}
+
 bool outside_data(const char *flag, const char *path, const char *data_dir, bool is_dir)
 {
-    char *out = resolved_path(path), *data = realpath(data_dir, NULL);
+    char *out = where(path), *data = realpath(data_dir, NULL);
     bool inside = out && data && inside_data(out, data, is_dir);
 
     if (inside)
@@ -480,12 +489,13 @@ bool outside_data(const char *flag, const char *path, const char *data_dir, bool
 
 bool spares_input(const char *flag, const char *out, const char *in_flag, const char *in)
 {
-    char *o = resolved_path(out), *i = realpath(in, NULL);
+    char *o = where(out), *i = where(in);
     bool same = o && i && strcmp(o, i) == 0;
 
     if (same)
-        fprintf(stderr, "clfit: %s %s: is %s, which this command reads; writing it would "
-                        "destroy it: choose another name\n", flag, out, in_flag);
+        fprintf(stderr, "clfit: %s %s: is %s, which this command reads or writes; writing "
+                        "both to one file would destroy one: choose another name\n", flag,
+                out, in_flag);
     free(o);
     free(i);
     return !same;

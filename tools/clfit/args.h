@@ -69,8 +69,9 @@ char *resolved_path(const char *path);
  * it would be read as a class) is refused: prints why, returns false. */
 bool outside_data(const char *flag, const char *path, const char *data_dir, bool is_dir);
 
-/* An output `out` that is the input file `in` (given as in_flag) is
- * refused: prints why, returns false. */
+/* An output `out` that is the file `in` (given as in_flag) that the
+ * command reads or writes otherwise (in need not exist yet) is refused:
+ * prints why, returns false. */
 bool spares_input(const char *flag, const char *out, const char *in_flag, const char *in);
 
 /* An output that would replace an existing .bin or .json file in the

@@ -77,7 +77,7 @@ static bool inputs_spared(const persist_opts *o, const char *base, const char *h
         if (!given[i])
             continue;
         ok = !ckpt || spares_input(flag[i], given[i], "the checkpoint file of --checkpoint-dir",
-                                   ckpt);
+                                   ckpt); /* resumed, or about to be written */
         ok = ok && (!base || spares_input(flag[i], given[i], "--base", base));
         ok = ok && (!base || spares_folder_of(flag[i], given[i], "--base", base));
         ok = ok && (!head || spares_input(flag[i], given[i], "--model", head));
