@@ -212,6 +212,32 @@ static void test_outputs_replace_nothing(void **state)
     expect_content(c, "keep.out", "keep");
 }
 
+/* A class folder named in Latin-1 trains, but a model file or checkpoint
+ * could not store its name (safetensors headers are UTF-8): with --save or
+ * --checkpoint-dir it is refused before the images load, named. */
+static void test_class_names_not_utf8(void **state)
+{
+    cli *c = *state;
+    char path[4400];
+    static const char *const classes[2] = {"ok", "caf\xe9"};
+
+    CLI_NEED(c);
+    mkdir(strcat(strcpy(path, c->dir), "/latin"), 0755);
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/latin/%s", c->dir, classes[k]);
+        assert_int_equal(mkdir(path, 0755), 0);
+        for (int i = 0; i < 6; i++) {
+            snprintf(path, sizeof path, "%s/latin/%s/%d.png", c->dir, classes[k], i);
+            cli_write_png(path, k, i);
+        }
+    }
+    cli_run(c, "train latin --device cpu --image-size 8 --epochs 1 --save l.safetensors");
+    refused_early(c, "class folder \"caf\\xe9\" in latin: its name is not UTF-8 text");
+    assert_false(exists(c, "l.safetensors"));
+    cli_run(c, "train latin --device cpu --image-size 8 --epochs 1");
+    cli_expect(c, 0, "test_accuracy");
+}
+
 static void test_resume_refusals(void **state)
 {
     cli *c = *state;
@@ -303,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_one_class_refused),
         cmocka_unit_test(test_outputs_apart),
         cmocka_unit_test(test_outputs_replace_nothing),
+        cmocka_unit_test(test_class_names_not_utf8),
         cmocka_unit_test(test_resume_refusals),
         cmocka_unit_test(test_bad_base_before_images),
         cmocka_unit_test(test_json_head_on_base),

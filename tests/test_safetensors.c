@@ -328,6 +328,13 @@ static void test_writer_refusals(void **state)
     assert_int_equal(clf_st_writer_copy_f32(&w, "t", 1, shape, &v), CLF_OK);
     assert_int_equal(clf_st_writer_copy_f32(&w, "t", 1, shape, &v), CLF_ERR_ARG);
     assert_true(LOGCAP_HAS("'t' added twice"));
+    clf_st_writer_free(&w);
+
+    /* a Latin-1 class name: the reader would refuse the file, so no file */
+    clf_st_writer_init(&w);
+    assert_int_equal(clf_st_writer_meta(&w, "names", "[\"caf\xe9\"]"), CLF_OK);
+    assert_int_equal(clf_st_writer_serialize(&w, true, &b, &len), CLF_ERR_ARG);
+    assert_true(LOGCAP_HAS("not UTF-8 text", "it is not written"));
     logcap_end();
     clf_st_writer_free(&w);
 }

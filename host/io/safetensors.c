@@ -10,6 +10,7 @@
 
 #include "clfit/log.h"
 #include "core/alloc.h"
+#include "core/utf8.h"
 #include "io/file_read.h"
 
 static const struct {
@@ -43,42 +44,6 @@ static float load_le_f32(const unsigned char *p)
 
     memcpy(&f, &u, sizeof f);
     return f;
-}
-
-/* Bytes in the UTF-8 sequence that starts with c; 0 for a byte that
- * cannot start one (continuations, overlong 0xc0/0xc1, past U+10FFFF). */
-static unsigned utf8_length(unsigned c)
-{
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c < 0xe0)
-        return 2;
-    if (c >= 0xe0 && c < 0xf0)
-        return 3;
-    return c >= 0xf0 && c < 0xf5 ? 4 : 0;
-}
-
-/* Strict UTF-8 (no overlong forms, surrogates or values past U+10FFFF);
- * returns the offset of the first bad byte, or n when all is well. */
-static size_t utf8_check(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n) {
-        unsigned c = s[i], len = utf8_length(c);
-        /* the second byte's range rules out the overlong and surrogate
-         * forms the lead byte alone cannot */
-        unsigned lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
-        unsigned hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
-
-        if (!len || len > n - i)
-            return i;
-        for (unsigned k = 1; k < len; k++, lo = 0x80, hi = 0xbf)
-            if (s[i + k] < lo || s[i + k] > hi)
-                return i;
-        i += len;
-    }
-    return n;
 }
 
 /* ---- the header ---- */
@@ -140,7 +105,7 @@ static clf_status parse_header(const unsigned char *b, size_t len, clf_st_file *
     f->data = b + 8 + n;
     f->data_len = len - 8 - (size_t)n;
 
-    bad = utf8_check(b + 8, (size_t)n);
+    bad = clf_utf8_check(b + 8, (size_t)n);
     if (bad < n) {
         CLF_LOG_ERROR("%s: the header is not valid UTF-8 at byte %zu of the file", w, 8 + bad);
         return CLF_ERR_FORMAT;

@@ -9,6 +9,7 @@
 
 #include "clfit/log.h"
 #include "core/alloc.h"
+#include "core/utf8.h"
 #include "io/atomic_file.h"
 
 void clf_st_writer_init(clf_st_writer *w)
@@ -266,6 +267,14 @@ clf_status clf_st_writer_serialize(clf_st_writer *w, bool crc, unsigned char **b
     if (st == CLF_OK) {
         header = header_text(w);
         st = header ? CLF_OK : CLF_ERR_NOMEM;
+    }
+    /* the format requires UTF-8; a file with other bytes could not be read back */
+    if (st == CLF_OK && clf_utf8_check((const unsigned char *)header, strlen(header)) <
+                            strlen(header)) {
+        CLF_LOG_ERROR("safetensors: a name or metadata value is not UTF-8 text (a class "
+                      "folder or path with other bytes?); the file would be unreadable, so "
+                      "it is not written");
+        st = CLF_ERR_ARG;
     }
     if (st == CLF_OK)
         st = assemble(w, header, buf, len);

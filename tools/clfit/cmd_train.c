@@ -12,6 +12,9 @@
 #include "clfit/log.h"
 #include "clfit/model.h"
 
+#include "core/excerpt.h"
+#include "core/utf8.h"
+
 #include "args.h"
 #include "commands.h"
 #include "interrupt.h"
@@ -270,27 +273,72 @@ static const char *base_layer(const train_opts *o)
     return o->base_layer ? o->base_layer : "out_relu";
 }
 
+static bool is_utf8(const char *s)
+{
+    size_t n = strlen(s);
+
+    return clf_utf8_check((const unsigned char *)s, n) == n;
+}
+
 /* The class folders of DATA_DIR as the loader will count them (hidden
  * names skipped, links followed), at least 2; an empty one is refused
- * later, when the images are loaded. */
-static int class_folders(const char *data_dir)
+ * later, when the images are loaded. *bad_names (may be NULL) counts the
+ * names that are not UTF-8, each named on stderr. */
+static int scan_class_folders(const char *data_dir, int *bad_names)
 {
     DIR *d = opendir(data_dir);
     struct dirent *e;
-    char path[PATH_MAX];
+    char path[PATH_MAX], shown[256];
     struct stat sb;
     int n = 0;
 
     while (d && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        if (snprintf(path, sizeof path, "%s/%s", data_dir, e->d_name) < (int)sizeof path &&
-            stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) && n < INT_MAX)
-            n++;
+        if (snprintf(path, sizeof path, "%s/%s", data_dir, e->d_name) >= (int)sizeof path ||
+            stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode) || n == INT_MAX)
+            continue;
+        n++;
+        if (bad_names && !is_utf8(e->d_name)) {
+            clf_excerpt(e->d_name, strlen(e->d_name), 80, shown, sizeof shown);
+            fprintf(stderr, "clfit: class folder \"%s\" in %s: its name is not UTF-8 text, "
+                            "and model files and checkpoints store class names as UTF-8; "
+                            "rename it (for Latin-1 names: convmv -f latin1 -t utf8)\n",
+                    shown, data_dir);
+            ++*bad_names;
+        }
     }
     if (d)
         closedir(d);
     return n < 2 ? 2 : n;
+}
+
+static int class_folders(const char *data_dir)
+{
+    return scan_class_folders(data_dir, NULL);
+}
+
+/* What a model file or checkpoint will store must be UTF-8 (the format's
+ * rule): the class folder names, DATA_DIR's real path, --base. Checked
+ * when there is something to store, before hours of training. */
+static clf_status names_storable(const train_opts *o)
+{
+    char *real = realpath(o->data_dir, NULL);
+    int bad = 0;
+    bool ok;
+
+    if (!o->persist.save && !o->persist.checkpoint_dir) {
+        free(real);
+        return CLF_OK;
+    }
+    scan_class_folders(o->data_dir, &bad);
+    ok = !bad && (!real || is_utf8(real)) && (!o->base || is_utf8(o->base));
+    if (bad == 0 && !ok)
+        fprintf(stderr, "clfit: the path of DATA_DIR or --base is not UTF-8 text, and model "
+                        "files and checkpoints record it as UTF-8; rename it or use a link "
+                        "with a UTF-8 name\n");
+    free(real);
+    return ok ? CLF_OK : CLF_ERR_DATA;
 }
 
 /* A model that cannot be built (a --base that cannot be read or cut, an
@@ -473,6 +521,8 @@ int cmd_train(int argc, char **argv)
     /* Ctrl-C ends loading at once (nothing to save yet); from the first
      * step on it finishes the step and checkpoints. */
     st = check_model(&o);
+    if (st == CLF_OK)
+        st = names_storable(&o);
     if (st == CLF_OK)
         st = check_resume(&o);
     if (st == CLF_OK)
