@@ -2,6 +2,7 @@
  *
  * Whether a load decoded a file is seen through the progress callback,
  * which is called once per decoded file (cached files are not decoded). */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -161,20 +162,28 @@ static void changed_files_decoded_again(void **state)
     assert_int_equal(d->decoded, 1);
 }
 
-/* Overwrites `len` bytes at `at` in the one cache file in d->cache. */
-static void damage_cache(dirs *d, long at, const void *bytes, size_t len, bool truncate_it)
+/* The path of the one cache file in d->cache. */
+static void cache_file(const dirs *d, char *path, size_t size)
 {
     DIR *dir = opendir(d->cache);
     struct dirent *e;
-    char path[700] = "";
-    FILE *f;
 
     assert_non_null(dir);
+    path[0] = '\0';
     while ((e = readdir(dir)) != NULL)
-        if (strstr(e->d_name, ".cache"))
-            snprintf(path, sizeof path, "%s/%s", d->cache, e->d_name);
+        if (strstr(e->d_name, ".cache") && !strstr(e->d_name, ".tmp"))
+            snprintf(path, size, "%s/%s", d->cache, e->d_name);
     closedir(dir);
     assert_true(path[0] != '\0');
+}
+
+/* Overwrites `len` bytes at `at` in the one cache file in d->cache. */
+static void damage_cache(dirs *d, long at, const void *bytes, size_t len, bool truncate_it)
+{
+    char path[700];
+    FILE *f;
+
+    cache_file(d, path, sizeof path);
     if (truncate_it) {
         assert_int_equal(truncate(path, at), 0);
         return;
@@ -217,6 +226,82 @@ static void damaged_cache_ignored(void **state)
     clf_dataset_free(ref);
 }
 
+/* One flipped byte in an image's pixels: that image is decoded again
+ * (its checksum fails), with a warning; the others come from the cache. A
+ * flipped byte in a name: the index's checksum fails, all are decoded. */
+static void damaged_pixels_decoded_again(void **state)
+{
+    dirs *d = *state;
+    clf_dataset *ref, *ds;
+    char path[700];
+    struct stat sb;
+    const uint8_t flip = 0x5a;
+
+    make_tree(d->data);
+    ref = load(d, 6);
+    cache_file(d, path, sizeof path);
+    assert_int_equal(stat(path, &sb), 0);
+    damage_cache(d, (long)sb.st_size - 1, &flip, 1, false); /* the last image */
+    ds = load(d, 6);
+    assert_int_equal(d->decoded, 2); /* it and the bad file */
+    assert_non_null(strstr(d->log.text, "are damaged (checksum mismatch); decoding it"));
+    expect_same(ref, ds);
+    clf_dataset_free(ds);
+
+    damage_cache(d, 40 + 5 * 28, &flip, 1, false); /* the first name's first byte */
+    ds = load(d, 6);
+    assert_int_equal(d->decoded, 6);
+    assert_non_null(strstr(d->log.text, "its index is damaged (checksum mismatch)"));
+    expect_same(ref, ds);
+    clf_dataset_free(ds);
+    clf_dataset_free(ref);
+}
+
+/* A FIFO under the cache's name is not waited on: ignored, everything is
+ * decoded, and it is left alone (never replaced by a file). */
+static void fifo_cache_not_waited(void **state)
+{
+    dirs *d = *state;
+    char path[700];
+    struct stat sb;
+
+    make_tree(d->data);
+    clf_dataset_free(load(d, 6));
+    cache_file(d, path, sizeof path);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0644), 0);
+    clf_dataset_free(load(d, 6));
+    assert_int_equal(d->decoded, 6);
+    assert_non_null(strstr(d->log.text, "ignoring the image cache"));
+    assert_int_equal(lstat(path, &sb), 0);
+    assert_true(S_ISFIFO(sb.st_mode));
+    assert_int_equal(unlink(path), 0);
+}
+
+/* A temporary file left by a writer that died (Ctrl-C while loading) is
+ * removed by the next writer; one of a live process is kept. */
+static void stale_temporary_removed(void **state)
+{
+    dirs *d = *state;
+    char path[700], dead[800], live[800];
+    const uint8_t flip = 0x5a;
+    struct stat sb;
+
+    make_tree(d->data);
+    clf_dataset_free(load(d, 6));
+    cache_file(d, path, sizeof path);
+    snprintf(dead, sizeof dead, "%s.tmp-999999999-0", path); /* above any pid_max */
+    snprintf(live, sizeof live, "%s.tmp-%ld-7", path, (long)getpid());
+    assert_int_equal(put_bytes("/", dead + 1, "x", 1), 0);
+    assert_int_equal(put_bytes("/", live + 1, "x", 1), 0);
+    assert_int_equal(stat(path, &sb), 0);
+    damage_cache(d, (long)sb.st_size - 1, &flip, 1, false); /* forces a rewrite */
+    clf_dataset_free(load(d, 6));
+    assert_int_equal(access(dead, F_OK), -1);
+    assert_int_equal(access(live, F_OK), 0);
+    assert_int_equal(unlink(live), 0);
+}
+
 /* A cache folder that cannot be created is a warning; the load works. */
 static void unwritable_cache_warns(void **state)
 {
@@ -238,6 +323,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(size_has_own_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(changed_files_decoded_again, setup, teardown),
         cmocka_unit_test_setup_teardown(damaged_cache_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(damaged_pixels_decoded_again, setup, teardown),
+        cmocka_unit_test_setup_teardown(fifo_cache_not_waited, setup, teardown),
+        cmocka_unit_test_setup_teardown(stale_temporary_removed, setup, teardown),
         cmocka_unit_test_setup_teardown(unwritable_cache_warns, setup, teardown),
     };
 

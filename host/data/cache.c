@@ -3,23 +3,29 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "clfit/log.h"
 #include "core/alloc.h"
+#include "io/atomic_file.h"
 
 #define HEADER_BYTES 40
-#define ENTRY_BYTES 24
+#define ENTRY_BYTES 28
 #define MAX_NAME 4096
 
 typedef struct entry {
     const char *name; /* NUL-terminated, inside names */
     clf_file_stamp stamp;
+    uint32_t crc; /* of the image's pixels */
     size_t index; /* image number in the file */
 } entry;
 
@@ -89,6 +95,29 @@ static char *cache_path(const char *cache_dir, const char *data_dir, int h, int 
     return p;
 }
 
+/* CRC-32 of the header (its CRC field taken as zero) and the rest of the
+ * index. */
+static uint32_t index_crc(const uint8_t *header, const uint8_t *rest, size_t rest_len)
+{
+    uint8_t hd[HEADER_BYTES];
+    uLong crc = crc32(0L, Z_NULL, 0);
+
+    memcpy(hd, header, HEADER_BYTES);
+    put_le(hd + 20, 0, 4);
+    crc = crc32(crc, hd, HEADER_BYTES);
+    for (size_t at = 0; at < rest_len; at += 1u << 30) {
+        size_t part = rest_len - at < (1u << 30) ? rest_len - at : 1u << 30;
+
+        crc = crc32(crc, rest + at, (uInt)part);
+    }
+    return (uint32_t)crc;
+}
+
+static uint32_t pixels_crc(const uint8_t *px, size_t len)
+{
+    return (uint32_t)crc32(crc32(0L, Z_NULL, 0), px, (uInt)len);
+}
+
 /* ---- reading ------------------------------------------------------------- */
 
 static bool read_at(int fd, void *buf, size_t len, off_t at)
@@ -140,8 +169,9 @@ static const char *check_header(const uint8_t *hd, uint64_t file_size, int h, in
     return NULL;
 }
 
-/* Reads the entry table and the names; returns a reason or NULL. */
-static const char *read_entries(clf_cache *c, size_t name_bytes)
+/* Reads the entry table and the names, checked against the header's
+ * CRC; returns a reason or NULL. */
+static const char *read_entries(clf_cache *c, const uint8_t *hd, size_t name_bytes)
 {
     size_t table = c->n * ENTRY_BYTES, used = 0;
     uint8_t *raw = clf_malloc_array(table + name_bytes, 1, "cache index");
@@ -156,6 +186,10 @@ static const char *read_entries(clf_cache *c, size_t name_bytes)
         free(raw);
         return "read failed";
     }
+    if (index_crc(hd, raw, table + name_bytes) != (uint32_t)get_le(hd + 20, 4)) {
+        free(raw);
+        return "its index is damaged (checksum mismatch)";
+    }
     for (size_t i = 0; i < c->n; i++) {
         const uint8_t *e = raw + i * ENTRY_BYTES;
         size_t len = (size_t)get_le(e + 20, 4);
@@ -169,7 +203,8 @@ static const char *read_entries(clf_cache *c, size_t name_bytes)
         memcpy(name, raw + table + used, len);
         name[len] = '\0';
         c->entries[i] = (entry){name, {get_le(e, 8), (int64_t)get_le(e + 8, 8),
-                                       (uint32_t)get_le(e + 16, 4), true}, i};
+                                       (uint32_t)get_le(e + 16, 4), true},
+                                (uint32_t)get_le(e + 24, 4), i};
         used += len;
     }
     free(raw);
@@ -203,8 +238,9 @@ clf_cache *clf_cache_open(const char *cache_dir, const char *data_dir, int h, in
         return NULL;
     c->fd = -1;
     c->path = cache_path(cache_dir, data_dir, h, w);
+    /* O_NONBLOCK: a FIFO planted under the cache's name must not block */
     if (c->path)
-        c->fd = open(c->path, O_RDONLY | O_CLOEXEC);
+        c->fd = open(c->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (c->fd < 0) { /* no cache yet: nothing to say */
         clf_cache_close(c);
         return NULL;
@@ -215,7 +251,7 @@ clf_cache *clf_cache_open(const char *cache_dir, const char *data_dir, int h, in
     if (!bad)
         bad = check_header(hd, (uint64_t)sb.st_size, h, w, c, &name_bytes);
     if (!bad)
-        bad = read_entries(c, name_bytes);
+        bad = read_entries(c, hd, name_bytes);
     if (bad) {
         CLF_LOG_WARN("ignoring the image cache '%s': %s; it will be rewritten", c->path, bad);
         clf_cache_close(c);
@@ -246,6 +282,11 @@ bool clf_cache_get(clf_cache *c, const char *rel, const clf_file_stamp *st, uint
                      rel);
         return false;
     }
+    if (pixels_crc(dst, c->image_bytes) != e->crc) {
+        CLF_LOG_WARN("image cache '%s': the pixels of '%s' are damaged (checksum mismatch); "
+                     "decoding it instead", c->path, rel);
+        return false;
+    }
     return true;
 }
 
@@ -267,10 +308,12 @@ static bool write_all(int fd, const void *buf, size_t len)
     return true;
 }
 
-/* Header, entry table and names in one block. */
+/* Header, entry table and names in one block, with their CRC and each
+ * image's. */
 static uint8_t *index_block(int h, int w, size_t n, const char *const *rel,
-                            const clf_file_stamp *stamps, size_t *len)
+                            const clf_file_stamp *stamps, const uint8_t *pixels, size_t *len)
 {
+    size_t image_bytes = (size_t)h * (size_t)w * 3;
     size_t names = 0, at;
     uint8_t *b;
 
@@ -296,32 +339,64 @@ static uint8_t *index_block(int h, int w, size_t n, const char *const *rel,
         put_le(e + 8, (uint64_t)stamps[i].sec, 8);
         put_le(e + 16, stamps[i].nsec, 4);
         put_le(e + 20, len_i, 4);
+        put_le(e + 24, pixels_crc(pixels + i * image_bytes, image_bytes), 4);
         memcpy(b + at, rel[i], len_i);
         at += len_i;
     }
+    put_le(b + 20, index_crc(b, b + HEADER_BYTES, *len - HEADER_BYTES), 4);
     return b;
 }
 
-static clf_status write_file(const char *tmp, const uint8_t *index, size_t index_len,
+/* Written as every clfit file is: a new temporary file (never through a
+ * link someone put there), synced, renamed over the old one. */
+static clf_status write_file(const char *path, const uint8_t *index, size_t index_len,
                              const uint8_t *pixels, size_t pixel_bytes)
 {
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    bool ok;
+    clf_atomic_file af;
+    clf_status st = clf_atomic_open(path, &af);
 
-    if (fd < 0)
+    if (st != CLF_OK)
+        return st;
+    if (!write_all(fileno(af.f), index, index_len) ||
+        !write_all(fileno(af.f), pixels, pixel_bytes)) {
+        CLF_LOG_WARN("cannot write the image cache '%s': %s", path, strerror(errno));
+        clf_atomic_abort(&af);
         return CLF_ERR_IO;
-    ok = write_all(fd, index, index_len) && write_all(fd, pixels, pixel_bytes);
-    if (close(fd) != 0)
-        ok = false;
-    return ok ? CLF_OK : CLF_ERR_IO;
+    }
+    return clf_atomic_commit(&af);
+}
+
+/* Temporary files of writers that died (a load stopped with Ctrl-C is
+ * killed mid-write): "<name>.tmp-<pid>-<n>" whose process is gone. */
+static void remove_stale(const char *cache_dir, const char *path)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    size_t len = strlen(base);
+    DIR *d = opendir(cache_dir);
+    struct dirent *e;
+    char full[PATH_MAX];
+
+    while (d && (e = readdir(d)) != NULL) {
+        long pid;
+
+        if (strncmp(e->d_name, base, len) != 0 || strncmp(e->d_name + len, ".tmp-", 5) != 0)
+            continue;
+        pid = strtol(e->d_name + len + 5, NULL, 10);
+        if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH &&
+            snprintf(full, sizeof full, "%s/%s", cache_dir, e->d_name) < (int)sizeof full &&
+            unlink(full) == 0)
+            CLF_LOG_DEBUG("removed '%s', left by an interrupted run", full);
+    }
+    if (d)
+        closedir(d);
 }
 
 clf_status clf_cache_save(const char *cache_dir, const char *data_dir, int h, int w, size_t n,
                           const uint8_t *pixels, const char *const *rel,
                           const clf_file_stamp *stamps)
 {
-    char *path = cache_path(cache_dir, data_dir, h, w), *tmp = NULL;
-    size_t index_len = 0, tmp_len;
+    char *path = cache_path(cache_dir, data_dir, h, w);
+    size_t index_len = 0;
     uint8_t *index = NULL;
     clf_status st = CLF_ERR_NOMEM;
     struct stat sb;
@@ -340,24 +415,14 @@ clf_status clf_cache_save(const char *cache_dir, const char *data_dir, int h, in
         return CLF_ERR_IO;
     }
     if (path) {
-        tmp_len = strlen(path) + 32;
-        tmp = clf_malloc_array(tmp_len, 1, "cache path");
-        index = index_block(h, w, n, rel, stamps, &index_len);
+        remove_stale(cache_dir, path);
+        index = index_block(h, w, n, rel, stamps, pixels, &index_len);
     }
-    if (tmp && index) {
-        snprintf(tmp, tmp_len, "%s.tmp%ld", path, (long)getpid());
-        st = write_file(tmp, index, index_len, pixels, n * (size_t)h * (size_t)w * 3);
-        if (st == CLF_OK && rename(tmp, path) != 0)
-            st = CLF_ERR_IO;
-        if (st != CLF_OK) {
-            CLF_LOG_WARN("cannot write the image cache '%s': %s", path, strerror(errno));
-            unlink(tmp);
-        }
-    }
+    if (index)
+        st = write_file(path, index, index_len, pixels, n * (size_t)h * (size_t)w * 3);
     if (st == CLF_OK)
         CLF_LOG_DEBUG("wrote the image cache '%s' (%zu images)", path, n);
     free(index);
-    free(tmp);
     free(path);
     return st;
 }

@@ -13,9 +13,12 @@
  * cached: they are tried again (and reported again) on every load.
  *
  * Layout, little-endian: "CLFCACHE", u32 version, u32 height, u32 width,
- * u32 zero, u64 count, u64 name bytes; count entries of {u64 size,
- * i64 mtime seconds, u32 mtime nanoseconds, u32 name length}; the names,
- * back to back; count images of h * w * 3 bytes.
+ * u32 CRC-32 of the index (header with this field zero, entries, names),
+ * u64 count, u64 name bytes; count entries of {u64 size, i64 mtime
+ * seconds, u32 mtime nanoseconds, u32 name length, u32 CRC-32 of the
+ * image's pixels}; the names, back to back; count images of h * w * 3
+ * bytes. A damaged index makes the whole file ignored; a damaged image is
+ * decoded again, with a warning.
  */
 #ifndef CLFIT_DATA_CACHE_H
 #define CLFIT_DATA_CACHE_H
@@ -26,7 +29,7 @@
 
 #include "clfit/status.h"
 
-#define CLF_CACHE_VERSION 1
+#define CLF_CACHE_VERSION 2
 
 /* What identifies a file's content for the cache. */
 typedef struct clf_file_stamp {
