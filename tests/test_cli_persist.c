@@ -144,6 +144,10 @@ static void test_evaluate_and_predict(void **state)
     cli_run(c, "evaluate odd.safetensors odd --device cpu");
     cli_expect(c, 0, "\n   0 line?break            ");
     cli_expect(c, 0, "\n   1 \xc3\xa9 \xc3\xbc                   ");
+    cli_run(c, "predict odd.safetensors 'odd/\xc3\xa9 \xc3\xbc/00.png' --device cpu --top 2");
+    cli_expect(c, 0, "line?break 0.");
+    if (strstr(c->out, "line\nbreak"))
+        fail_msg("predict printed the newline of a class name:\n%s", c->out);
 }
 
 /* The text after the last `key` in out, to the end of its line. */

@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "interrupt.h"
 #include "progress.h"
+#include "text.h"
 
 typedef struct eval_opts {
     const char *model_path, *data_dir, *device, *plot, *image_cache;
@@ -405,28 +406,6 @@ static clf_status run(const eval_opts *o, eval_run *r)
     if (st == CLF_OK)
         st = evaluate_batches(r);
     return st;
-}
-
-/* A class name in a column of `width` characters: control characters
- * (a newline would break the table) shown as '?', UTF-8 counted by
- * characters, not bytes; cut to the width. Wide (CJK) characters still
- * take two cells. */
-static void print_name(const char *name, int width)
-{
-    int shown = 0;
-
-    for (const unsigned char *p = (const unsigned char *)name; *p && shown < width; shown++) {
-        size_t len = 1;
-
-        while ((p[len] & 0xC0) == 0x80 && *p >= 0xC0)
-            len++; /* the continuation bytes of one character */
-        if (*p < 0x20 || *p == 0x7F)
-            putchar('?');
-        else
-            fwrite(p, 1, len, stdout);
-        p += len;
-    }
-    printf("%*s", width - shown, "");
 }
 
 /* Rows: true class; columns: predicted class, numbered; last, recall. */

@@ -10,6 +10,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "text.h"
 
 enum { PREDICT_BATCH = 16 };
 
@@ -123,9 +124,11 @@ static void print_top(const predict_run *r, const char *image, const float *p, i
                 r->order[j] = t;
             }
     printf("%s:", image);
-    for (int i = 0; i < top; i++)
-        printf("%s %s %.4f", i ? "," : "", r->info.class_names[r->order[i]],
-               (double)p[r->order[i]]);
+    for (int i = 0; i < top; i++) {
+        printf("%s ", i ? "," : "");
+        print_name(r->info.class_names[r->order[i]], 0);
+        printf(" %.4f", (double)p[r->order[i]]);
+    }
     printf("\n");
 }
 
