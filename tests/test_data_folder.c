@@ -562,7 +562,8 @@ static void bad_options(void **state)
 
 /* .store/s.png (hidden folder, so not a class) is reached twice: through
  * the class symlink "linked" and the file symlink a/l.png. a/up -> ..
- * (the data folder) and a/self -> . are loops: warned about, not walked. */
+ * (the data folder) and a/self -> . are loops: warned about, not walked.
+ * "gone", a link to nothing, is no class, with a warning. */
 static void symlinks_followed_loops_stopped(void **state)
 {
     fixture_dir *f = *state;
@@ -583,8 +584,12 @@ static void symlinks_followed_loops_stopped(void **state)
     assert_int_equal(symlink("..", path), 0);
     snprintf(path, sizeof path, "%s/a/self", f->root);
     assert_int_equal(symlink(".", path), 0);
+    snprintf(path, sizeof path, "%s/gone", f->root); /* a class behind a dead link */
+    assert_int_equal(symlink("/nonexistent/clfit/class", path), 0);
 
     assert_int_equal(load(f->root, &o, &ds, &log), CLF_OK);
+    assert_non_null(strstr(log.text, "gone' is a link to nothing (No such file or directory) "
+                                     "and is not used as a class folder"));
     assert_int_equal(clf_dataset_classes(ds), 2);
     assert_string_equal(clf_dataset_class_name(ds, 1), "linked");
     assert_int_equal(clf_dataset_size(ds), 3);

@@ -239,6 +239,17 @@ static bool is_dir(const char *path, struct stat *st)
     return stat(path, st) == 0 && S_ISDIR(st->st_mode);
 }
 
+/* path is a symlink whose target cannot be reached; *err says why. */
+static bool dangling(const char *path, int *err)
+{
+    struct stat sb;
+
+    if (lstat(path, &sb) != 0 || !S_ISLNK(sb.st_mode) || stat(path, &sb) == 0)
+        return false;
+    *err = errno;
+    return true;
+}
+
 /* Keeps the subfolder names of `dir` in s->classes; counts loose images. */
 static clf_status find_classes(const char *dir, clf_scan *s, size_t *loose)
 {
@@ -261,6 +272,11 @@ static clf_status find_classes(const char *dir, clf_scan *s, size_t *loose)
         if (full && is_dir(full, &sb))
             names[kept++] = names[i];
         else {
+            /* a class folder behind a link that leads nowhere (an unmounted
+             * disk?) would otherwise vanish without a word */
+            if (full && !clf_scan_is_image_name(names[i]) && dangling(full, &err))
+                CLF_LOG_WARN("'%s' is a link to nothing (%s) and is not used as a class "
+                             "folder; fix or remove the link", full, strerror(err));
             *loose += clf_scan_is_image_name(names[i]);
             free(names[i]);
         }
