@@ -421,10 +421,13 @@ bool writable_place(const char *flag, const char *path, bool is_dir)
         slash = strrchr(copy, '/');
         dir = !slash ? "." : slash == copy ? "/" : (*slash = '\0', copy);
     }
+    errno = 0;
     ok = stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && access(dir, W_OK) == 0;
     if (!ok)
         fprintf(stderr, "clfit: %s %s: folder '%s' %s\n", flag, path, dir,
-                errno == ENOENT ? "does not exist" : "is not a writable folder");
+                errno == ENOENT || errno == ENOTDIR ? "does not exist"
+                : errno == 0 && !S_ISDIR(sb.st_mode) ? "is a file, not a folder"
+                                                     : "is not a writable folder");
     free(copy);
     return ok;
 }

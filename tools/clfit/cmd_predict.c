@@ -192,7 +192,7 @@ int cmd_predict(int argc, char **argv)
         return 1;
     }
     if (r.failed)
-        fprintf(stderr, "clfit: predict: %d of %d images could not be read\n", r.failed,
-                o.n_images);
+        fprintf(stderr, "clfit: predict: %d of %d image%s could not be read\n", r.failed,
+                o.n_images, o.n_images == 1 ? "" : "s");
     return r.failed ? 1 : 0;
 }

@@ -358,6 +358,9 @@ static clf_status check_model(const train_opts *o)
         st = clf_model_create(o->model, o->height, o->width, class_folders(o->data_dir),
                               o->seed, &m);
     clf_model_free(m);
+    if (st == CLF_ERR_NOMEM)
+        fprintf(stderr, "clfit: the model's weights do not fit in memory: use a smaller "
+                        "mlp:N or --image-size\n");
     return st;
 }
 
