@@ -261,7 +261,8 @@ clf_status clf_st_writer_serialize(clf_st_writer *w, bool crc, unsigned char **b
     *len = 0;
     if (st != CLF_OK)
         return st;
-    qsort(w->entries, (size_t)w->n, sizeof *w->entries, entry_by_name);
+    if (w->n > 1) /* qsort must not get the NULL of an empty list */
+        qsort(w->entries, (size_t)w->n, sizeof *w->entries, entry_by_name);
     if (crc && !cJSON_GetObjectItemCaseSensitive(w->meta, CLF_ST_CRC_KEY))
         st = add_crc(w);
     if (st == CLF_OK) {
