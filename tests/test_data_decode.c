@@ -70,16 +70,22 @@ static void put_le(uint8_t *p, uint32_t v, int bytes)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* im is the 4 x 3 RGB pattern of the fixtures; freed here. */
+static void expect_rgb_image(clf_image *im)
+{
+    assert_int_equal(im->w, 4);
+    assert_int_equal(im->h, 3);
+    for (int y = 0; y < 3; y++)
+        for (int x = 0; x < 4; x++)
+            expect_pixel(im, x, y, RGB[y][x][0], RGB[y][x][1], RGB[y][x][2], 0);
+    clf_image_free(im);
+}
+
 static void expect_rgb_pattern(const char *name)
 {
     clf_image im = decode_fixture(name);
 
-    assert_int_equal(im.w, 4);
-    assert_int_equal(im.h, 3);
-    for (int y = 0; y < 3; y++)
-        for (int x = 0; x < 4; x++)
-            expect_pixel(&im, x, y, RGB[y][x][0], RGB[y][x][1], RGB[y][x][2], 0);
-    clf_image_free(&im);
+    expect_rgb_image(&im);
 }
 
 static void expect_grey_pattern(const char *name)
@@ -357,12 +363,7 @@ static void bmp_top_down(void **state)
     put_le(flipped + 22, (uint32_t)-3, 4);
     assert_int_equal(clf_image_decode(flipped, len, "top_down.bmp", &im, why, sizeof why),
                      CLF_OK);
-    assert_int_equal(im.w, 4);
-    assert_int_equal(im.h, 3);
-    for (int y = 0; y < 3; y++)
-        for (int x = 0; x < 4; x++)
-            expect_pixel(&im, x, y, RGB[y][x][0], RGB[y][x][1], RGB[y][x][2], 0);
-    clf_image_free(&im);
+    expect_rgb_image(&im);
     free(flipped);
     free(d);
 }

@@ -313,9 +313,11 @@ static void fail_stops_at_first(void **state)
     }
 }
 
-/* k/b.png (mode 000) is skipped and k/locked/ (mode 000) warned about;
- * k/a.png loads. Returns a description of the first mismatch, or NULL. */
-static const char *check_unreadable(const char *root)
+/* Loads root, expecting `want`; then judge (NULL: none) looks at the
+ * dataset and the log. Returns a description of the first mismatch, or
+ * NULL. (Runs in a child process as root, so it reports, not asserts.) */
+static const char *check_load(const char *root, clf_status want,
+                              const char *(*judge)(const clf_dataset *, const char *))
 {
     clf_data_opts o = small_opts();
     clf_dataset *ds = NULL;
@@ -324,39 +326,48 @@ static const char *check_unreadable(const char *root)
 
     if (!log)
         return "out of memory";
-    if (load(root, &o, &ds, log) != CLF_OK)
-        bad = "load failed";
-    else if (clf_dataset_size(ds) != 1 || clf_dataset_skipped(ds) != 1)
-        bad = "want 1 image and 1 skipped";
-    else if (!strstr(log->text, "b.png': cannot open: Permission denied"))
-        bad = "no 'Permission denied' warning for b.png";
-    else if (!strstr(log->text, "cannot read folder"))
-        bad = "no warning for the unreadable folder";
+    if (load(root, &o, &ds, log) != want)
+        bad = "the load did not end as expected";
+    else if (judge)
+        bad = judge(ds, log->text);
     clf_dataset_free(ds);
     free(log);
     return bad;
 }
 
+static const char *judge_unreadable(const clf_dataset *ds, const char *log)
+{
+    if (clf_dataset_size(ds) != 1 || clf_dataset_skipped(ds) != 1)
+        return "want 1 image and 1 skipped";
+    if (!strstr(log, "b.png': cannot open: Permission denied"))
+        return "no 'Permission denied' warning for b.png";
+    if (!strstr(log, "cannot read folder"))
+        return "no warning for the unreadable folder";
+    return NULL;
+}
+
+/* k/b.png (mode 000) is skipped and k/locked/ (mode 000) warned about;
+ * k/a.png loads. */
+static const char *check_unreadable(const char *root)
+{
+    return check_load(root, CLF_OK, judge_unreadable);
+}
+
 /* Class folders k (one image) and locked (mode 000): the load fails
  * naming locked as unreadable, not as empty. */
+static const char *judge_unreadable_class(const clf_dataset *ds, const char *log)
+{
+    (void)ds;
+    if (!strstr(log, "class folder 'locked' cannot be read (permissions)"))
+        return "the unreadable class folder is not named as unreadable";
+    if (strstr(log, "empty class folder"))
+        return "the unreadable class folder is called empty";
+    return NULL;
+}
+
 static const char *check_unreadable_class(const char *root)
 {
-    clf_data_opts o = small_opts();
-    clf_dataset *ds = NULL;
-    captured_log *log = malloc(sizeof *log);
-    const char *bad = NULL;
-
-    if (!log)
-        return "out of memory";
-    if (load(root, &o, &ds, log) != CLF_ERR_DATA)
-        bad = "load did not fail with a data error";
-    else if (!strstr(log->text, "class folder 'locked' cannot be read (permissions)"))
-        bad = "the unreadable class folder is not named as unreadable";
-    else if (strstr(log->text, "empty class folder"))
-        bad = "the unreadable class folder is called empty";
-    clf_dataset_free(ds);
-    free(log);
-    return bad;
+    return check_load(root, CLF_ERR_DATA, judge_unreadable_class);
 }
 
 /* Root reads through permissions, so as root the check runs in a child
