@@ -4,7 +4,7 @@
 # the cpu paths run), then `clfit train --device cpu` on a tiny image folder.
 # Any invalid access, use of uninitialised memory or leak fails (exit 1).
 # Third-party leaks are suppressed in tools/valgrind.supp (each explained).
-# Slow (about 30x; 15 minutes with the MobileNetV2 tests); not part of CI.
+# Slow (about 30x: 2 to 15 minutes with the MobileNetV2 tests); the last pass of .ci/run.
 # Usage: tools/valgrind.sh [TEST_NAME...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
