@@ -25,6 +25,7 @@
 
 enum { IMAGE_SIZE = 32, BATCH = 16, EPOCHS = 5 };
 static const uint64_t SEED = 42;
+static const double FRACTIONS[2] = {0.8, 0.2}; /* training, validation */
 
 /* Everything the program holds, freed in one place (see release). */
 typedef struct run {
@@ -51,7 +52,6 @@ static clf_status print_epoch(void *user, const clf_epoch_logs *lg)
  * splits the images 80% / 20% into training and validation loaders. */
 static clf_status load_data(run *r, const char *dir)
 {
-    const double fractions[2] = {0.8, 0.2};
     size_t n, sizes[2];
     clf_data_opts opts;
     clf_status st;
@@ -66,7 +66,7 @@ static clf_status load_data(run *r, const char *dir)
     r->perm = malloc(n * sizeof *r->perm);
     if (!r->perm)
         return CLF_ERR_NOMEM;
-    st = clf_split(n, fractions, 2, SEED, r->perm, sizes);
+    st = clf_split(n, FRACTIONS, 2, SEED, r->perm, sizes);
     if (st != CLF_OK)
         return st;
 
@@ -117,6 +117,8 @@ static clf_status train_and_evaluate(run *r)
 static clf_status save_model(run *r, const char *path)
 {
     int classes = clf_dataset_classes(r->ds);
+    clf_split_record split = {.fractions = {FRACTIONS[0], FRACTIONS[1]}, .n = 2,
+                              .seed = SEED};
     clf_status st;
 
     r->class_names = malloc((size_t)classes * sizeof *r->class_names);
@@ -124,7 +126,10 @@ static clf_status save_model(run *r, const char *path)
         return CLF_ERR_NOMEM;
     for (int c = 0; c < classes; c++)
         r->class_names[c] = clf_dataset_class_name(r->ds, c);
-    st = clf_model_save(r->model, path, r->class_names, CLF_PREPROCESS_UNIT, NULL);
+    /* the split goes into the file: clfit evaluate --subset val remakes it */
+    split.images = clf_dataset_size(r->ds);
+    st = clf_model_save_split(r->model, path, r->class_names, CLF_PREPROCESS_UNIT, NULL,
+                              &split);
     if (st == CLF_OK)
         printf("saved %s\n", path);
     return st;

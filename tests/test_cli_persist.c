@@ -278,7 +278,7 @@ static void test_evaluate_subsets(void **state)
     /* the model file records its split: --subset alone remakes it */
     cli_run(c, "evaluate sub7.safetensors data --device cpu --subset test");
     cli_expect(c, 0, want);
-    cli_expect(c, 0, "(split 0.5,0.25,0.25, seed 7, as clfit train recorded it in the model "
+    cli_expect(c, 0, "(split 0.5,0.25,0.25, seed 7, as recorded in the model "
                      "file)");
     /* another split is allowed, with a warning that it picks other images */
     cli_run(c, "evaluate sub7.safetensors data --device cpu --subset test --seed 20");
@@ -290,6 +290,8 @@ static void test_evaluate_subsets(void **state)
     cli_expect(c, 0, "No test images: --split 0.75,0.25 has no test part");
     cli_run(c, "evaluate notest.safetensors data --device cpu --subset test");
     cli_expect(c, 1, "--subset test: the split 0.75,0.25 has no test part");
+    if (strstr(c->out, "found "))
+        fail_msg("the images were loaded before the refusal:\n%s", c->out);
 }
 
 /* --split and --seed mean nothing without --subset; a subset the split

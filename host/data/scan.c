@@ -337,9 +337,9 @@ clf_status clf_scan_folder(const char *dir, clf_scan *out)
         return CLF_ERR_DATA;
     }
     if (loose)
-        CLF_LOG_INFO("ignoring %zu image files directly in '%s' (images belong in class "
+        CLF_LOG_INFO("ignoring %zu image file%s directly in '%s' (images belong in class "
                      "subfolders)",
-                     loose, dir);
+                     loose, loose == 1 ? "" : "s", dir);
 
     st = walk_classes(dir, out);
     if (st != CLF_OK)

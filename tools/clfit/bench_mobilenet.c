@@ -58,6 +58,13 @@ static int parse_mb(int argc, char **argv, mb_opts *o)
     }
     if (optind != argc)
         return usage_error("bench mobilenet", "takes no positional arguments");
+    /* before the device opens; the default is relative to the current folder */
+    if (!readable_file("--base", o->base)) {
+        fprintf(stderr, "clfit: bench mobilenet: run it from the source tree (the default "
+                        "--base is models/mobilenet_v2/model.json, from "
+                        "tools/fetch_mobilenet.sh) or give --base\n");
+        return 1;
+    }
     return 0;
 }
 

@@ -231,34 +231,6 @@ static clf_status map_classes(eval_run *r)
     return missing ? CLF_ERR_DATA : CLF_OK;
 }
 
-static clf_status load(const eval_opts *o, eval_run *r)
-{
-    clf_data_opts d;
-    clf_optimizer opt;
-    clf_status st = clf_model_load(o->model_path, &r->model, &r->info);
-
-    if (st == CLF_ERR_FORMAT)
-        checkpoint_hint(o->model_path);
-    if (st != CLF_OK)
-        return st;
-    printf("Model: %s (%d classes, %dx%d images, preprocess %s)\n", o->model_path,
-           r->info.classes, r->info.height, r->info.width,
-           clf_preprocess_name(r->info.preprocess));
-    clf_optimizer_default(&opt, CLF_OPT_ADAM); /* compile needs one; it never steps */
-    st = clf_model_compile(r->model, r->be, &opt, r->info.preprocess, o->batch);
-    if (st != CLF_OK)
-        return st;
-
-    clf_data_opts_default(&d);
-    d.height = r->info.height;
-    d.width = r->info.width;
-    d.on_bad_image = o->bad;
-    d.threads = o->threads;
-    d.cache_dir = o->image_cache;
-    st = clf_dataset_load(o->data_dir, &d, &r->ds); /* it logs what it found */
-    return st == CLF_OK ? map_classes(r) : st;
-}
-
 static bool same_split(const clf_split_record *rec, const double *split, int n)
 {
     if (rec->n != n)
@@ -298,7 +270,7 @@ static clf_status choose_split(const eval_opts *o, eval_run *r)
     if (rec && !o->seed_set)
         r->seed = rec->seed;
     if (rec && !o->split_set && !o->seed_set)
-        r->split_origin = "as clfit train recorded it in the model file";
+        r->split_origin = "as recorded in the model file";
     split_text(r->split, r->n_split, r->split_text, sizeof r->split_text);
     if (rec && (!same_split(rec, r->split, r->n_split) || rec->seed != r->seed)) {
         char recorded[96];
@@ -317,6 +289,37 @@ static clf_status choose_split(const eval_opts *o, eval_run *r)
         return CLF_ERR_ARG;
     }
     return CLF_OK;
+}
+
+static clf_status load(const eval_opts *o, eval_run *r)
+{
+    clf_data_opts d;
+    clf_optimizer opt;
+    clf_status st = clf_model_load(o->model_path, &r->model, &r->info);
+
+    if (st == CLF_ERR_FORMAT)
+        checkpoint_hint(o->model_path);
+    if (st != CLF_OK)
+        return st;
+    printf("Model: %s (%d classes, %dx%d images, preprocess %s)\n", o->model_path,
+           r->info.classes, r->info.height, r->info.width,
+           clf_preprocess_name(r->info.preprocess));
+    /* a --subset the model's split lacks is found before the images load */
+    if (o->subset != SUBSET_ALL && (st = choose_split(o, r)) != CLF_OK)
+        return st;
+    clf_optimizer_default(&opt, CLF_OPT_ADAM); /* compile needs one; it never steps */
+    st = clf_model_compile(r->model, r->be, &opt, r->info.preprocess, o->batch);
+    if (st != CLF_OK)
+        return st;
+
+    clf_data_opts_default(&d);
+    d.height = r->info.height;
+    d.width = r->info.width;
+    d.on_bad_image = o->bad;
+    d.threads = o->threads;
+    d.cache_dir = o->image_cache;
+    st = clf_dataset_load(o->data_dir, &d, &r->ds); /* it logs what it found */
+    return st == CLF_OK ? map_classes(r) : st;
 }
 
 /* The images to score, r->all[*first ..] on: every one, or one part of
@@ -339,9 +342,7 @@ static clf_status choose_images(const eval_opts *o, eval_run *r, size_t *first, 
                "of clfit train).\n", n, o->data_dir);
         return CLF_OK;
     }
-    st = choose_split(o, r);
-    if (st == CLF_OK)
-        st = clf_split(n, r->split, r->n_split, r->seed, r->all, sizes);
+    st = clf_split(n, r->split, r->n_split, r->seed, r->all, sizes);
     if (st != CLF_OK)
         return st;
     if (r->info.has_split && r->info.split.images != n)
