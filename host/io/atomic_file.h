@@ -25,8 +25,9 @@ clf_status clf_atomic_open(const char *path, clf_atomic_file *af);
 /* Flushes, fsyncs and closes the temporary file, renames it over the
  * target and fsyncs the folder. A target that exists and is not a regular
  * file (a symlink, device, FIFO or folder, which the rename would replace
- * rather than write to) is refused with CLF_ERR_IO and left as it is. On any failure (a full disk shows up here)
- * the temporary file is removed, the target is left as it was, and
+ * rather than write to) is refused with CLF_ERR_IO and left as it is. On
+ * any failure (a full disk shows up here) the temporary file is removed,
+ * the target is left as it was, and
  * CLF_ERR_IO is returned after logging the reason. *af is released either
  * way. */
 clf_status clf_atomic_commit(clf_atomic_file *af);
