@@ -414,6 +414,12 @@ clf_status clf_cache_save(const char *cache_dir, const char *data_dir, int h, in
         free(path);
         return CLF_ERR_IO;
     }
+    /* cache trouble is a warning: found here, before the writer would log an error */
+    if (access(cache_dir, W_OK) != 0) {
+        CLF_LOG_WARN("cannot write the image cache in '%s': %s", cache_dir, strerror(errno));
+        free(path);
+        return CLF_ERR_IO;
+    }
     if (path) {
         remove_stale(cache_dir, path);
         index = index_block(h, w, n, rel, stamps, pixels, &index_len);
