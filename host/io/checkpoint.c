@@ -12,6 +12,7 @@
 #include "clfit/log.h"
 #include "core/alloc.h"
 #include "io/file_read.h"
+#include "io/json_num.h"
 #include "io/keras_json.h"
 #include "io/model_file.h"
 #include "model/model_internal.h"
@@ -68,14 +69,6 @@ static bool add_exact(cJSON *obj, const char *key, double v)
     return cJSON_AddRawToObject(obj, key, text) != NULL;
 }
 
-static bool add_u64(cJSON *obj, const char *key, uint64_t v)
-{
-    char text[32];
-
-    snprintf(text, sizeof text, "%llu", (unsigned long long)v);
-    return cJSON_AddStringToObject(obj, key, text) != NULL;
-}
-
 void clf_ckpt_slot_name(char *buf, size_t size, const char *tensor, const char *slot)
 {
     snprintf(buf, size, "%s%s/%s", CLF_CKPT_OPT_PREFIX, tensor, slot);
@@ -93,7 +86,8 @@ static char *position_json(const clf_train_state *ts, uint64_t opt_step)
         add_exact(j, "step", (double)p->step) && add_exact(j, "loss_sum", p->partial.loss_sum) &&
         add_exact(j, "correct", p->partial.correct) &&
         add_exact(j, "count", (double)p->partial.count) &&
-        add_exact(j, "seconds", p->partial_seconds) && add_u64(j, "optimizer_step", opt_step))
+        add_exact(j, "seconds", p->partial_seconds) &&
+        clf_json_add_u64(j, "optimizer_step", opt_step))
         text = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     return text;

@@ -1,6 +1,5 @@
 /* Resuming: a checkpoint read back into a freshly compiled model, after
  * checking that it comes from the same run. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,40 +8,9 @@
 #include "clfit/log.h"
 #include "core/alloc.h"
 #include "io/checkpoint.h"
+#include "io/json_num.h"
 #include "io/model_file.h"
 #include "model/model_internal.h"
-
-static bool get_double(const cJSON *obj, const char *key, double *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-    if (cJSON_IsNull(v)) {
-        *out = NAN;
-        return true;
-    }
-    if (!cJSON_IsNumber(v))
-        return false;
-    *out = v->valuedouble;
-    return true;
-}
-
-/* A whole number in [0, max]. */
-static bool get_count(const cJSON *obj, const char *key, double max, double *out)
-{
-    return get_double(obj, key, out) && *out >= 0 && *out <= max && *out == floor(*out);
-}
-
-static bool get_u64(const cJSON *obj, const char *key, uint64_t *out)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
-    char *end;
-
-    if (!s || !*s || *s == '-')
-        return false;
-    errno = 0;
-    *out = strtoull(s, &end, 10);
-    return !errno && !*end;
-}
 
 static clf_status bad_entry(const char *what, const char *key, const char *expected)
 {
@@ -56,13 +24,14 @@ static clf_status parse_position(const clf_st_file *f, clf_train_state *ts, uint
     cJSON *j = text ? cJSON_Parse(text) : NULL;
     clf_fit_position *p = &ts->pos;
     double epoch, step, count;
-    bool ok = get_count(j, "epoch", 1e9, &epoch) && get_count(j, "step", 1e15, &step) &&
-              get_double(j, "loss_sum", &p->partial.loss_sum) &&
+    bool ok = clf_json_get_count(j, "epoch", 1e9, &epoch) &&
+              clf_json_get_count(j, "step", 1e15, &step) &&
+              clf_json_get_double(j, "loss_sum", &p->partial.loss_sum) &&
               isfinite(p->partial.loss_sum) &&
-              get_count(j, "correct", 1e15, &p->partial.correct) &&
-              get_count(j, "count", 1e15, &count) &&
-              get_double(j, "seconds", &p->partial_seconds) && p->partial_seconds >= 0 &&
-              get_u64(j, "optimizer_step", opt);
+              clf_json_get_count(j, "correct", 1e15, &p->partial.correct) &&
+              clf_json_get_count(j, "count", 1e15, &count) &&
+              clf_json_get_double(j, "seconds", &p->partial_seconds) && p->partial_seconds >= 0 &&
+              clf_json_get_u64(j, "optimizer_step", opt);
 
     cJSON_Delete(j);
     if (!ok)
@@ -78,12 +47,13 @@ static clf_status parse_position(const clf_st_file *f, clf_train_state *ts, uint
 static bool parse_epoch(const cJSON *j, int index, clf_epoch_logs *e)
 {
     double epoch, steps;
-    bool ok = get_count(j, "epoch", 1e9, &epoch) && epoch == index &&
-              get_count(j, "steps", 1e15, &steps) && get_double(j, "loss", &e->loss) &&
-              get_double(j, "accuracy", &e->accuracy) &&
-              get_double(j, "val_loss", &e->val_loss) &&
-              get_double(j, "val_accuracy", &e->val_accuracy) &&
-              get_double(j, "seconds", &e->seconds) &&
+    bool ok = clf_json_get_count(j, "epoch", 1e9, &epoch) && epoch == index &&
+              clf_json_get_count(j, "steps", 1e15, &steps) &&
+              clf_json_get_double(j, "loss", &e->loss) &&
+              clf_json_get_double(j, "accuracy", &e->accuracy) &&
+              clf_json_get_double(j, "val_loss", &e->val_loss) &&
+              clf_json_get_double(j, "val_accuracy", &e->val_accuracy) &&
+              clf_json_get_double(j, "seconds", &e->seconds) &&
               cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(j, "has_val"));
 
     e->epoch = index;

@@ -1,8 +1,6 @@
 /* Models in safetensors files: metadata and tensors out, checked back in. */
 #include "io/model_file.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +8,7 @@
 
 #include "clfit/log.h"
 #include "core/alloc.h"
+#include "io/json_num.h"
 #include "io/keras_json.h"
 #include "model/model_internal.h"
 
@@ -72,13 +71,11 @@ static char *classes_json(const char *const *names, int n)
 static char *split_json(const clf_split_record *s)
 {
     cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "fractions");
-    char seed[24];
     bool ok = a != NULL;
 
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)s->seed);
     for (int i = 0; ok && i < s->n; i++)
         ok = cJSON_AddItemToArray(a, cJSON_CreateNumber(s->fractions[i]));
-    if (!ok || !cJSON_AddStringToObject(o, "seed", seed) ||
+    if (!ok || !clf_json_add_u64(o, "seed", s->seed) ||
         !cJSON_AddNumberToObject(o, "images", (double)s->images)) {
         cJSON_Delete(o);
         o = NULL;
@@ -447,23 +444,6 @@ static clf_status parse_classes(const clf_st_file *f, int classes, clf_model_inf
     return n == classes ? CLF_OK : CLF_ERR_FORMAT;
 }
 
-/* A whole number in 0..max held as a JSON number or decimal string. */
-static bool whole_number(const cJSON *v, double max, uint64_t *out)
-{
-    char *end;
-
-    if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= max &&
-        v->valuedouble == floor(v->valuedouble)) {
-        *out = (uint64_t)v->valuedouble;
-        return true;
-    }
-    if (!cJSON_IsString(v) || !isdigit((unsigned char)v->valuestring[0]))
-        return false;
-    errno = 0;
-    *out = strtoull(v->valuestring, &end, 10);
-    return !*end && errno == 0 && (double)*out <= max;
-}
-
 /* The optional training split; an entry that is there must be whole. */
 static clf_status parse_split(const clf_st_file *f, clf_model_info *info)
 {
@@ -471,11 +451,10 @@ static clf_status parse_split(const clf_st_file *f, clf_model_info *info)
     cJSON *o = text ? cJSON_Parse(text) : NULL;
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "fractions"), *v;
     clf_split_record *s = &info->split;
-    uint64_t images = 0;
+    double images = 0;
     bool ok = cJSON_IsArray(a) && cJSON_GetArraySize(a) >= 1 && cJSON_GetArraySize(a) <= 3 &&
-              whole_number(cJSON_GetObjectItemCaseSensitive(o, "seed"), 18446744073709551615.0,
-                           &s->seed) &&
-              whole_number(cJSON_GetObjectItemCaseSensitive(o, "images"), 1e15, &images);
+              clf_json_get_u64(o, "seed", &s->seed) &&
+              clf_json_get_count(o, "images", 1e15, &images);
 
     if (!text)
         return CLF_OK;
