@@ -323,14 +323,13 @@ static int class_folders(const char *data_dir)
  * when there is something to store, before hours of training. */
 static clf_status names_storable(const train_opts *o)
 {
-    char *real = realpath(o->data_dir, NULL);
+    char *real;
     int bad = 0;
     bool ok;
 
-    if (!o->persist.save && !o->persist.checkpoint_dir) {
-        free(real);
+    if (!o->persist.save && !o->persist.checkpoint_dir)
         return CLF_OK;
-    }
+    real = realpath(o->data_dir, NULL);
     scan_class_folders(o->data_dir, &bad);
     ok = !bad && (!real || is_utf8(real)) && (!o->base || is_utf8(o->base));
     if (bad == 0 && !ok)
